@@ -7,7 +7,8 @@ z = +-1000 gives exact results (0, 1 or a tiny positive number) without warnings
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 

@@ -12,7 +12,8 @@ output never takes the log of 0 and never produces NaN or a warning.
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -45,7 +46,11 @@ def quadratic_delta(z: Array, y: Array) -> Array:
 
 
 def cross_entropy_cost(z: Array, y: Array) -> Array:
-    """C_x = -sum[y ln a + (1 - y) ln(1 - a)], in log space: y softplus(-z) + (1 - y) softplus(z)."""
+    """C_x = -sum[y ln a + (1 - y) ln(1 - a)], computed in log space.
+
+    ln a = -softplus(-z) and ln(1 - a) = -softplus(z), so a saturated output costs a large
+    finite number instead of log(0).
+    """
     return np.sum(y * softplus(-z) + (1.0 - y) * softplus(z), axis=-1)
 
 

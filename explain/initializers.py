@@ -7,7 +7,7 @@ Every initializer has the signature ``init(n_in, n_out, *, rng) -> W`` with W of
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

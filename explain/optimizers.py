@@ -7,7 +7,8 @@ and nothing is mutated, so the training loop never needs to know which optimizer
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 

@@ -1,0 +1,110 @@
+"""Home: what the site teaches, the map from problems to fixes, and the sigma' teaser."""
+
+import numpy as np
+import streamlit as st
+
+from charts import hline, labelled_points, layered, line_chart
+from charts.frames import curves_frame, points_frame
+from explain.activations import sigmoid, sigmoid_prime
+from ui import widgets
+from ui.display import show_chart
+from ui.site import page_by_url, page_url
+
+PROBLEMS = [
+    # (problem, why it happens, fix, page url path)
+    (
+        "A neuron learns slowest when it is most wrong",
+        "the quadratic cost's gradient carries a factor σ′(z), tiny when the neuron saturates",
+        "cross-entropy cost, or softmax with log-likelihood",
+        "learning-slowdown",
+    ),
+    (
+        "Early layers barely learn; sometimes gradients blow up",
+        "backpropagation multiplies one factor w·σ′(z) per layer",
+        "better activations, initialization and normalization",
+        "vanishing-gradients",
+    ),
+    (
+        "Saturating and non-zero-centred activations",
+        "σ′(z) ≤ 1/4, and all-positive inputs force zig-zag updates",
+        "tanh, ReLU and leaky ReLU; zero-centred data",
+        "activations",
+    ),
+    (
+        "Signals collapse to zero or saturate at initialization",
+        "Var(z) = n_in · Var(w) · Var(x) grows or shrinks layer by layer",
+        "Xavier and He initialization",
+        "weight-initialization",
+    ),
+]
+
+st.title("Why are deep networks hard to train?")
+st.markdown(
+    "An explorable explanation for students working through the subject on their own, "
+    "for lecturers who project it in class, and for anyone curious. Every chart is computed "
+    "live by a small neural-network engine written in NumPy, with backpropagation by hand: "
+    "change a number and watch the consequence. The real handwritten digits are 10,000 "
+    "MNIST images shipped with the site."
+)
+
+st.subheader("The problems, their causes, and the fixes")
+rows = ["| problem | why | fix | page |", "|---|---|---|---|"]
+for problem, why, fix, url in PROBLEMS:
+    page = page_by_url(url)
+    link = f"[{page.title}]({page_url(url)})" if page else "in a later release"
+    rows.append(f"| {problem} | {why} | {fix} | {link} |")
+st.markdown("\n".join(rows))
+
+st.subheader("The factor behind most of it: σ′(z)")
+left, right = st.columns([2, 1], gap="large")
+with right:
+    z0 = widgets.slider("Mark the neuron's weighted input z", "z", -10.0, 10.0, 2.0, step=0.1)
+    s0, sp0 = float(sigmoid(z0)), float(sigmoid_prime(z0))
+    st.latex(
+        rf"""\begin{{aligned}}\sigma'({z0:.1f}) &= \sigma(z)\,\bigl(1-\sigma(z)\bigr) \\
+        &= {s0:.4f} \times {1 - s0:.4f} = {sp0:.3g}\end{{aligned}}"""
+    )
+    st.markdown(
+        f"Every gradient that passes through this neuron is multiplied by **{sp0:.3g}**: "
+        f"**{0.25 / sp0:,.3g}×** smaller than at z = 0, where σ′ reaches its maximum of 1/4. "
+        "A deep network multiplies one such factor per layer."
+    )
+with left:
+    z = np.linspace(-10, 10, 401)
+    curves = curves_frame(z, {"σ(z)": sigmoid(z), "σ′(z)": sigmoid_prime(z)})
+    chart = layered(
+        line_chart(
+            curves,
+            x="z",
+            y="value",
+            color="curve",
+            color_title="function",
+            title="The sigmoid and its derivative",
+            x_title="weighted input z",
+            y_title="value",
+        ),
+        hline(0.25, "max σ′ = 1/4 at z = 0"),
+        labelled_points(
+            points_frame(z0, {"σ(z)": s0, "σ′(z)": sp0}),
+            x="z",
+            y="value",
+            label="label",
+            color="curve",
+        ),
+    )
+    show_chart(
+        chart,
+        "Look at the orange curve: σ′ is never above 1/4 and is almost 0 once |z| > 5, "
+        "where σ is flat. Move the slider to see how small the factor gets.",
+    )
+
+st.subheader("Using it in class")
+st.markdown(
+    "- **Deep links.** Every control is stored in the page address: set up a figure, copy the "
+    "URL, and the same link opens the same figure on any machine, e.g. "
+    f"`{page_url('')}?z=-6` for this page.\n"
+    "- **Fixed seeds.** Every random draw comes from a seed shown on the page; the same seed "
+    "gives the same network and the same curves, so a projected figure can be reproduced.\n"
+    "- **Wide layout, offline.** The site needs no network connection; the MNIST digits ship "
+    "with it."
+)

@@ -1,0 +1,62 @@
+"""One colour-blind-safe palette (Okabe and Ito) with fixed meanings across the site."""
+
+from __future__ import annotations
+
+OKABE_ITO = {
+    "blue": "#0072B2",
+    "orange": "#E69F00",
+    "green": "#009E73",
+    "vermillion": "#D55E00",
+    "sky": "#56B4E9",
+    "purple": "#CC79A7",
+    "yellow": "#F0E442",
+    "black": "#000000",
+}
+
+# A series name always gets the same colour, whichever page draws it.
+SERIES_COLOURS: dict[str, str] = {
+    "σ(z)": OKABE_ITO["blue"],
+    "σ′(z)": OKABE_ITO["orange"],
+    "quadratic": OKABE_ITO["vermillion"],
+    "cross-entropy": OKABE_ITO["blue"],
+    "softmax + log-likelihood": OKABE_ITO["green"],
+    "sigmoid": OKABE_ITO["vermillion"],
+    "tanh": OKABE_ITO["blue"],
+    "ReLU": OKABE_ITO["green"],
+    "leaky ReLU": OKABE_ITO["purple"],
+    "ELU": OKABE_ITO["orange"],
+    "linear": OKABE_ITO["black"],
+    "training": OKABE_ITO["blue"],
+    "validation": OKABE_ITO["orange"],
+}
+
+# Hidden layer k (1-based) is always LAYER_COLOURS[k - 1]: first layers dark, later ones light.
+LAYER_COLOURS: tuple[str, ...] = (
+    "#0072B2",
+    "#009E73",
+    "#E69F00",
+    "#D55E00",
+    "#CC79A7",
+    "#56B4E9",
+    "#000000",
+    "#999999",
+)
+
+
+def layer_name(k: int) -> str:
+    """The legend label of hidden layer k (1-based), the same on every page."""
+    return f"hidden layer {k}"
+
+
+def colours_for(names: list[str]) -> list[str]:
+    """Colours for legend entries: fixed ones where known, layer colours otherwise."""
+    out = []
+    for i, name in enumerate(names):
+        if name in SERIES_COLOURS:
+            out.append(SERIES_COLOURS[name])
+        elif name.startswith("hidden layer "):
+            k = int(name.rsplit(" ", 1)[1])
+            out.append(LAYER_COLOURS[(k - 1) % len(LAYER_COLOURS)])
+        else:
+            out.append(LAYER_COLOURS[i % len(LAYER_COLOURS)])
+    return out

@@ -1,0 +1,170 @@
+"""The real server in headless Chromium: every page opened by its URL on a cold server.
+
+Each page must finish its script, draw every chart, show no exception box, and show the
+site's own navigation (proof that the entry script ran, not Streamlit's automatic
+``pages/`` mode). Screenshots go to ``screenshots/`` (ignored by git) for a human to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from ui.site import PAGES
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / "screenshots"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROME_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+pytestmark = pytest.mark.browser
+
+
+def _have_browser() -> bool:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return False
+    return Path(CHROMIUM).exists()
+
+
+if not _have_browser():
+    if os.environ.get("CI"):
+        raise RuntimeError("CI needs Debian's chromium and the playwright package")
+    pytest.skip("needs /usr/bin/chromium and playwright", allow_module_level=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start_server() -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "streamlit_app.py",
+        "--server.headless=true",
+        f"--server.port={port}",
+        "--server.address=127.0.0.1",
+    ]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return proc, url
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError("streamlit did not start: " + proc.stdout.read().decode()[-2000:])
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROME_ARGS)
+        yield b
+        b.close()
+
+
+def wait_until_drawn(page, timeout_ms: int = 120_000) -> None:
+    """Script finished, nothing stale, every chart drawn (SVG marks or a canvas).
+
+    Before the websocket connects the app also reports "notRunning", so the page must
+    first show content, and the finished state must hold for half a second.
+    """
+    page.wait_for_selector(
+        '[data-testid="stMain"] [data-testid="stElementContainer"]', timeout=timeout_ms
+    )
+    page.wait_for_function(
+        """() => {
+            const app = document.querySelector('[data-testid="stApp"]');
+            const done = app && app.getAttribute('data-test-script-state') === 'notRunning'
+                && !document.querySelector('[data-stale="true"]')
+                && [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')].every(
+                    c => c.querySelector('.vega-embed svg.marks, .vega-embed canvas'));
+            if (!done) { window.__doneSince = undefined; return false; }
+            window.__doneSince = window.__doneSince || Date.now();
+            return Date.now() - window.__doneSince > 500;
+        }""",
+        timeout=timeout_ms,
+        polling=100,
+    )
+
+
+def screenshot(page, path: Path) -> None:
+    """The whole page: Streamlit scrolls inside its own container, so grow the viewport."""
+    height = page.evaluate(
+        '() => Math.max(...[...document.querySelectorAll(\'[data-testid="stMain"], '
+        '[data-testid="stAppViewContainer"], section, body\')].map(e => e.scrollHeight))'
+    )
+    page.set_viewport_size({"width": 1400, "height": min(int(height) + 40, 12_000)})
+    wait_until_drawn(page)
+    path.parent.mkdir(exist_ok=True)
+    page.screenshot(path=path, full_page=True)
+
+
+@pytest.mark.parametrize("info", PAGES, ids=[p.url_path or "home" for p in PAGES])
+def test_page_opens_cold_by_url(browser, info):
+    """A fresh server per page: the first request after a cold start is the risky one."""
+    proc, url = _start_server()
+    try:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{url}/{info.url_path}", wait_until="domcontentloaded")
+        wait_until_drawn(page)
+        assert page.locator('[data-testid="stException"]').count() == 0
+        # The entry script ran (page config and the site's navigation), not the old
+        # automatic pages mode: its title is ours, and with several pages its sidebar
+        # lists exactly our sections' pages.
+        assert page.title() == "Why are deep networks hard to train?" or info.title in page.title()
+        if len(PAGES) > 1:
+            nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+            for p in PAGES:
+                assert p.title in nav, f"site navigation missing {p.title!r}: {nav!r}"
+        n_charts = page.locator('[data-testid="stVegaLiteChart"]').count()
+        assert n_charts >= 1, "every page shows at least one chart"
+        screenshot(page, SHOTS / f"{info.url_path or 'home'}.png")
+        page.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def test_bad_query_values_fall_back(browser):
+    """Malformed and out-of-range URL values give the defaults, not a traceback."""
+    proc, url = _start_server()
+    try:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{url}/?z=abc&seed=-5&depth=9999", wait_until="domcontentloaded")
+        wait_until_drawn(page)
+        assert page.locator('[data-testid="stException"]').count() == 0
+        page.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

@@ -1,0 +1,22 @@
+"""Every page under AppTest: it runs, shows charts, and survives bad URL values."""
+
+import pytest
+
+from tests.pagetools import charts, run_page
+from ui.site import PAGES
+
+IDS = [p.url_path or "home" for p in PAGES]
+
+
+@pytest.mark.parametrize("info", PAGES, ids=IDS)
+def test_page_runs_and_draws(info):
+    at = run_page(info.path)
+    assert charts(at), f"{info.title} shows no chart"
+    assert at.title, f"{info.title} has no title"
+
+
+@pytest.mark.parametrize("info", PAGES, ids=IDS)
+def test_page_survives_garbage_in_the_url(info):
+    garbage = {w.key: "not-a-number" for w in run_page(info.path).get("slider") if w.key}
+    garbage.update({"seed": "-3", "depth": "1e9", "eta": "nan"})
+    run_page(info.path, garbage)  # run_page asserts that no exception is shown

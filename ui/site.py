@@ -1,0 +1,30 @@
+"""The site map: every page once, with its section, so navigation and links agree."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class PageInfo(NamedTuple):
+    path: str  # script, relative to the repository root
+    title: str
+    section: str
+    url_path: str  # "" for the home page
+    icon: str
+
+
+SECTIONS = ("Start", "One neuron", "Deep networks", "Training better")
+
+PAGES: tuple[PageInfo, ...] = (
+    PageInfo("app_pages/home.py", "Home", "Start", "", ":material/home:"),
+)
+
+
+def page_url(url_path: str) -> str:
+    """The relative link to a page, e.g. '/vanishing-gradients'."""
+    return "/" + url_path
+
+
+def page_by_url(url_path: str) -> PageInfo | None:
+    """The page served at ``url_path``, if the site has it yet."""
+    return next((p for p in PAGES if p.url_path == url_path), None)

@@ -1,0 +1,65 @@
+"""Widgets whose values live in the URL, so a shared link reproduces a figure.
+
+Every widget is keyed, and the key is the query parameter (``?depth=6&seed=3``).
+Streamlit validates bound values: one that is malformed or out of range is dropped
+from the URL and the widget falls back to its default, never a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TypeVar
+
+import streamlit as st
+
+T = TypeVar("T")
+
+
+def slider(label: str, key: str, lo: float, hi: float, default: float, step=None, **kw):
+    """A slider bound to the query parameter ``key``."""
+    return st.slider(label, lo, hi, default, step=step, key=key, bind="query-params", **kw)
+
+
+def select(label: str, key: str, options: Sequence[T], default: T, labels=None, **kw) -> T:
+    """A select box over ``options`` (shown through ``labels`` if given), bound to the URL."""
+    fmt = (lambda o: labels[o]) if labels else str
+    return st.selectbox(
+        label,
+        options,
+        index=list(options).index(default),
+        key=key,
+        format_func=fmt,
+        bind="query-params",
+        **kw,
+    )
+
+
+def radio(label: str, key: str, options: Sequence[T], default: T, labels=None, **kw) -> T:
+    """Horizontal radio buttons over ``options``, bound to the URL."""
+    fmt = (lambda o: labels[o]) if labels else str
+    return st.radio(
+        label,
+        options,
+        index=list(options).index(default),
+        key=key,
+        horizontal=True,
+        format_func=fmt,
+        bind="query-params",
+        **kw,
+    )
+
+
+def seed(key: str = "seed", default: int = 0) -> int:
+    """The page's random seed: same seed, same figure."""
+    return int(
+        st.number_input(
+            "Random seed",
+            0,
+            10_000,
+            default,
+            step=1,
+            key=key,
+            bind="query-params",
+            help="Every random draw on this page comes from this seed, so a link reproduces it.",
+        )
+    )
