@@ -29,13 +29,15 @@ def sigmoid(z: Array) -> Array:
     """sigma(z) = 1 / (1 + e^{-z}), stable for any finite z."""
     z = np.asarray(z, dtype=float)
     e = np.exp(-np.abs(z))  # in (0, 1]: never overflows
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    d = 1.0 / (1.0 + e)
+    return np.where(z >= 0, d, e * d)
 
 
 def sigmoid_prime(z: Array) -> Array:
     """sigma'(z) = sigma(z)(1 - sigma(z)) = e^{-|z|} / (1 + e^{-|z|})^2, at most 1/4."""
     e = np.exp(-np.abs(np.asarray(z, dtype=float)))
-    return e / (1.0 + e) ** 2
+    d = 1.0 / (1.0 + e)
+    return e * d * d
 
 
 def tanh(z: Array) -> Array:

@@ -112,7 +112,7 @@ def backward(spec: NetworkSpec, params: Params, fwd: Forward, y: Array) -> Gradi
     delta = spec.cost_fn.delta(fwd.zs[-1], y)
     deltas, dW, db = [delta], [], []
     for l in range(len(params.W) - 1, -1, -1):
-        dW.append(fwd.activations[l].T @ delta / n)
+        dW.append(fwd.activations[l].T @ (delta / n))  # divide the small array
         db.append(delta.mean(axis=0))
         if l > 0:
             delta = (delta @ params.W[l].T) * prime(fwd.zs[l - 1])

@@ -58,8 +58,7 @@ def apply_updates(params: Params, updates: Params) -> Params:
 
 def is_finite(params: Params) -> bool:
     """True when no weight or bias is inf or NaN (a sum is non-finite iff some term is)."""
-    total = sum(float(np.sum(W)) for W in params.W) + sum(float(np.sum(b)) for b in params.b)
-    return bool(np.isfinite(total))
+    return bool(np.isfinite(sum(p.sum() for p in params.W + params.b)))
 
 
 OPTIMIZERS: dict[str, Callable[..., Optimizer]] = {"sgd": sgd}
