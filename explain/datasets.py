@@ -59,8 +59,15 @@ def one_hot(labels: np.ndarray, k: int) -> np.ndarray:
 
 def expected_checksums(directory: Path = MNIST_DIR) -> dict[str, str]:
     """File name -> SHA-256, read from SHA256SUMS."""
-    lines = (directory / "SHA256SUMS").read_text().split("\n")
-    return {name.strip(): digest for digest, name in (ln.split() for ln in lines if ln.strip())}
+    path = directory / "SHA256SUMS"
+    if not path.exists():
+        raise DataError(f"MNIST checksum list missing: {path}")
+    lines = [ln.split() for ln in path.read_text().splitlines() if ln.strip()]
+    sums = {parts[-1]: parts[0] for parts in lines if len(parts) == 2}
+    for name in (IMAGES_FILE, LABELS_FILE):
+        if name not in sums:
+            raise DataError(f"{path} has no checksum for {name}")
+    return sums
 
 
 def read_verified(path: Path, sha256: str) -> bytes:

@@ -57,7 +57,11 @@ def apply_updates(params: Params, updates: Params) -> Params:
 
 
 def is_finite(params: Params) -> bool:
-    """True when no weight or bias is inf or NaN (a sum is non-finite iff some term is)."""
+    """True when no weight or bias is inf or NaN, and their sum does not overflow.
+
+    One sum is far cheaper than a check of every element; a sum that overflows from
+    finite terms (weights near 1e308) counts as diverged too, which it is in practice.
+    """
     return bool(np.isfinite(sum(p.sum() for p in params.W + params.b)))
 
 

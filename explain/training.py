@@ -44,12 +44,17 @@ class TrainConfig:
 
 
 class Divergence(NamedTuple):
-    """Where training stopped: the epoch (1-based) and the global mini-batch step."""
+    """Where training stopped: the epoch (1-based) and the global mini-batch step.
+
+    Epoch 0, step 0 means the initial network already overflowed, before any step.
+    """
 
     epoch: int
     step: int
 
     def __str__(self) -> str:
+        if self.epoch == 0:
+            return "diverged at initialization: the untrained network already overflows"
         return f"diverged at epoch {self.epoch} (step {self.step})"
 
 
@@ -154,6 +159,8 @@ def train(
     diverged = None
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         row = _record(spec, params, data, eval_data, probe, config.lmbda)
+        if not _finite(row):
+            return TrainResult(params, _history([]), Divergence(0, 0))
         rows.append(row)
         for epoch in range(1, config.epochs + 1):
             params, state, bad_step = sgd_epoch(
@@ -161,7 +168,7 @@ def train(
             )
             if bad_step is None:
                 row = _record(spec, params, data, eval_data, probe, config.lmbda)
-            if bad_step is not None or not np.isfinite(row[0]):
+            if bad_step is not None or not _finite(row):
                 step = (epoch - 1) * steps_per_epoch + (bad_step or steps_per_epoch)
                 diverged = Divergence(epoch, step)
                 break
@@ -179,6 +186,14 @@ def _record(spec, params, data, eval_data, probe, lmbda) -> tuple:
     return (train_cost + penalty, train_acc, eval_cost, eval_acc, *stats)
 
 
+def _finite(row: tuple) -> bool:
+    """Every cost, accuracy and layer statistic of a History row is finite."""
+    return all(np.all(np.isfinite(v)) for v in row)
+
+
 def _history(rows: list[tuple]) -> History:
+    """Stack recorded rows; with no rows, empty arrays of the right kind."""
+    if not rows:
+        return History(*(np.array([]) for _ in History._fields))
     columns = list(zip(*rows))
     return History(np.arange(len(rows)), *(np.array(c) for c in columns))

@@ -214,7 +214,9 @@ def test_sigmoid_in_unit_interval(z):
 
 @given(finite_z)
 def test_sigmoid_symmetry(z):
-    assert float(sigmoid(np.array(-z))) == pytest.approx(1.0 - float(sigmoid(np.array(z))), abs=1e-15)
+    assert float(sigmoid(np.array(-z))) == pytest.approx(
+        1.0 - float(sigmoid(np.array(z))), abs=1e-15
+    )
 
 
 @given(st.floats(-1e3, 1e3, allow_nan=False))
@@ -225,11 +227,20 @@ def test_tanh_is_rescaled_sigmoid(z):
 
 
 @given(finite_z)
-def test_sigmoid_prime_peaks_at_zero(z):
+def test_sigmoid_prime_is_sigma_times_one_minus_sigma_and_peaks_at_zero(z):
     sp = float(sigmoid_prime(np.array(z)))
-    assert 0.0 <= sp <= 0.25
     s = float(sigmoid(np.array(z)))
     assert sp == pytest.approx(s * (1.0 - s), abs=1e-15)  # a few ulps of sigma
+    assert 0.0 <= sp <= 0.25  # 1/4 = sigma'(0) is the maximum
+
+
+def test_sigmoid_prime_never_exceeds_a_quarter():
+    tiny = np.geomspace(1e-16, 1e-8, 20_001)
+    z = np.concatenate([tiny, -tiny])
+    scalars = [float(sigmoid_prime(np.array(v))) for v in (1.1632393013686284e-11, 2.0e-16)]
+    assert max(scalars) <= 0.25
+    assert np.max(sigmoid_prime(z)) <= 0.25
+    assert np.max(tanh_prime(z / 2)) <= 1.0
 
 
 @given(arrays(np.float64, st.integers(1, 50), elements=finite_z))

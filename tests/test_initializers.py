@@ -69,7 +69,9 @@ def test_same_seed_same_weights_different_seed_different_weights(name):
 
 def test_zeros_and_constant():
     np.testing.assert_array_equal(draw("zeros", n_in=3, n_out=4), np.zeros((3, 4)))
-    np.testing.assert_array_equal(draw("constant", n_in=3, n_out=4, value=0.7), np.full((3, 4), 0.7))
+    np.testing.assert_array_equal(
+        draw("constant", n_in=3, n_out=4, value=0.7), np.full((3, 4), 0.7)
+    )
     np.testing.assert_array_equal(draw("constant", n_in=2, n_out=2), np.full((2, 2), 0.5))
 
 
