@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -130,15 +131,26 @@ def screenshot(page, path: Path) -> None:
     page.screenshot(path=path, full_page=True)
 
 
-@pytest.mark.parametrize("info", PAGES, ids=[p.url_path or "home" for p in PAGES])
-def test_page_opens_cold_by_url(browser, info):
-    """A fresh server per page: the first request after a cold start is the risky one."""
+@contextmanager
+def cold_page(browser, path: str):
+    """A freshly started server, one page opened at ``path``, drawn and free of exceptions."""
     proc, url = _start_server()
     try:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"{url}/{info.url_path}", wait_until="domcontentloaded")
+        page.goto(f"{url}/{path}", wait_until="domcontentloaded")
         wait_until_drawn(page)
         assert page.locator('[data-testid="stException"]').count() == 0
+        yield page
+        page.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@pytest.mark.parametrize("info", PAGES, ids=[p.url_path or "home" for p in PAGES])
+def test_page_opens_cold_by_url(browser, info):
+    """A fresh server per page: the first request after a cold start is the risky one."""
+    with cold_page(browser, info.url_path) as page:
         # The entry script ran (page config and the site's navigation), not the old
         # automatic pages mode: its title is ours, and with several pages its sidebar
         # lists exactly our sections' pages.
@@ -150,21 +162,9 @@ def test_page_opens_cold_by_url(browser, info):
         n_charts = page.locator('[data-testid="stVegaLiteChart"]').count()
         assert n_charts >= 1, "every page shows at least one chart"
         screenshot(page, SHOTS / f"{info.url_path or 'home'}.png")
-        page.close()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 def test_bad_query_values_fall_back(browser):
     """Malformed and out-of-range URL values give the defaults, not a traceback."""
-    proc, url = _start_server()
-    try:
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"{url}/?z=abc&seed=-5&depth=9999", wait_until="domcontentloaded")
-        wait_until_drawn(page)
-        assert page.locator('[data-testid="stException"]').count() == 0
-        page.close()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+    with cold_page(browser, "?z=abc&seed=-5&depth=9999"):
+        pass  # cold_page asserts that the page drew without an exception box

@@ -20,33 +20,20 @@ def slider(label: str, key: str, lo: float, hi: float, default: float, step=None
     return st.slider(label, lo, hi, default, step=step, key=key, bind="query-params", **kw)
 
 
+def _choice(widget, label, key, options, default, labels, **kw):
+    fmt = (lambda o: labels[o]) if labels else str
+    index = list(options).index(default)
+    return widget(label, options, index=index, key=key, format_func=fmt, bind="query-params", **kw)
+
+
 def select(label: str, key: str, options: Sequence[T], default: T, labels=None, **kw) -> T:
     """A select box over ``options`` (shown through ``labels`` if given), bound to the URL."""
-    fmt = (lambda o: labels[o]) if labels else str
-    return st.selectbox(
-        label,
-        options,
-        index=list(options).index(default),
-        key=key,
-        format_func=fmt,
-        bind="query-params",
-        **kw,
-    )
+    return _choice(st.selectbox, label, key, options, default, labels, **kw)
 
 
 def radio(label: str, key: str, options: Sequence[T], default: T, labels=None, **kw) -> T:
     """Horizontal radio buttons over ``options``, bound to the URL."""
-    fmt = (lambda o: labels[o]) if labels else str
-    return st.radio(
-        label,
-        options,
-        index=list(options).index(default),
-        key=key,
-        horizontal=True,
-        format_func=fmt,
-        bind="query-params",
-        **kw,
-    )
+    return _choice(st.radio, label, key, options, default, labels, horizontal=True, **kw)
 
 
 def seed(key: str = "seed", default: int = 0) -> int:
