@@ -11,30 +11,30 @@ from ui.display import show_chart
 from ui.site import page_by_url, page_url
 
 PROBLEMS = [
-    # (problem, why it happens, fix, page url path)
+    # (problem, why it happens, fix, pages' url paths)
     (
         "A neuron learns slowest when it is most wrong",
         "the quadratic cost's gradient carries a factor σ′(z), tiny when the neuron saturates",
         "cross-entropy cost, or softmax with log-likelihood",
-        "learning-slowdown",
+        ("learning-slowdown", "cross-entropy"),
     ),
     (
         "Early layers barely learn; sometimes gradients blow up",
         "backpropagation multiplies one factor w·σ′(z) per layer",
         "better activations, initialization and normalization",
-        "vanishing-gradients",
+        ("vanishing-gradients",),
     ),
     (
         "Saturating and non-zero-centred activations",
         "σ′(z) ≤ 1/4, and all-positive inputs force zig-zag updates",
         "tanh, ReLU and leaky ReLU; zero-centred data",
-        "activations",
+        ("activations",),
     ),
     (
         "Signals collapse to zero or saturate at initialization",
         "Var(z) = n_in · Var(w) · Var(x) grows or shrinks layer by layer",
         "Xavier and He initialization",
-        "weight-initialization",
+        ("weight-initialization",),
     ),
 ]
 
@@ -48,11 +48,11 @@ st.markdown(
 )
 
 st.subheader("The problems, their causes, and the fixes")
-rows = ["| problem | why | fix | page |", "|---|---|---|---|"]
-for problem, why, fix, url in PROBLEMS:
-    page = page_by_url(url)
-    link = f"[{page.title}]({page_url(url)})" if page else "in a later release"
-    rows.append(f"| {problem} | {why} | {fix} | {link} |")
+rows = ["| problem | why | fix | pages |", "|---|---|---|---|"]
+for problem, why, fix, urls in PROBLEMS:
+    pages = [(url, page_by_url(url)) for url in urls]
+    links = [f"[{p.title}]({page_url(url)})" for url, p in pages if p is not None]
+    rows.append(f"| {problem} | {why} | {fix} | {', '.join(links) or 'in a later release'} |")
 st.markdown("\n".join(rows))
 
 st.subheader("The factor behind most of it: σ′(z)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from charts.palette import colours_for
@@ -54,10 +55,16 @@ def line_chart(
     y_domain=None,
     x_domain=None,
     points: bool = False,
+    order: str | None = None,
+    x_integer: bool = False,
     height: int = HEIGHT,
     tooltip_fmt: str = ".4g",
 ) -> alt.Chart:
-    """Lines of y against x, one per value of ``color`` (and ``dash``), with tooltips."""
+    """Lines of y against x, one per value of ``color`` (and ``dash``), with tooltips.
+
+    ``order`` draws each line through its points in that field's order (a path), instead
+    of sorted by x.
+    """
     enc = {
         "x": _axis(alt.X, x, x_title, log_x, domain=x_domain),
         "y": _axis(alt.Y, y, y_title, log_y, domain=y_domain),
@@ -65,7 +72,14 @@ def line_chart(
         "tooltip": _tooltip(df, [color, dash, x, y], tooltip_fmt),
     }
     if dash is not None:
-        enc["strokeDash"] = alt.StrokeDash(f"{dash}:N").title(dash)
+        # first value drawn solid, the next ones dashed, in order of appearance
+        dash_domain = list(dict.fromkeys(df[dash]))
+        enc["strokeDash"] = alt.StrokeDash(f"{dash}:N").title(dash).scale(domain=dash_domain)
+    if x_integer:
+        enc["x"] = enc["x"].axis(tickMinStep=1, format="d")
+    if order is not None:
+        enc["order"] = alt.Order(f"{order}:Q")
+        enc["tooltip"] = _tooltip(df, [color, dash, order, x, y], tooltip_fmt)
     mark = alt.Chart(df).mark_line(point=points, clip=True)
     return mark.encode(**enc).properties(title=title, height=height)
 
@@ -116,22 +130,31 @@ def heatmap(
     log_value: bool = False,
     height: int = HEIGHT,
 ) -> alt.Chart:
-    """A rectangular grid (x, y) coloured by ``value``; x and y are evenly spaced numbers."""
+    """Cells of an evenly spaced (x, y) grid coloured by ``value``, on quantitative axes
+    (so that a path can be layered on top)."""
+    half_x = np.diff(np.unique(df[x])).min() / 2
+    half_y = np.diff(np.unique(df[y])).min() / 2
+    cells = df.assign(
+        _x0=df[x] - half_x, _x1=df[x] + half_x, _y0=df[y] - half_y, _y1=df[y] + half_y
+    )
     colour = (
         alt.Color(f"{value}:Q")
         .title(value_title)
         .scale(scheme=scheme, type="log" if log_value else "linear")
     )
     enc = {
-        "x": alt.X(f"{x}:O").title(x_title).axis(format=".2~f", labelOverlap=True),
-        "y": alt.Y(f"{y}:O")
+        "x": alt.X("_x0:Q")
+        .title(x_title)
+        .scale(domain=[cells["_x0"].min(), cells["_x1"].max()], nice=False),
+        "x2": "_x1:Q",
+        "y": alt.Y("_y0:Q")
         .title(y_title)
-        .sort("descending")
-        .axis(format=".2~f", labelOverlap=True),
+        .scale(domain=[cells["_y0"].min(), cells["_y1"].max()], nice=False),
+        "y2": "_y1:Q",
         "color": colour,
         "tooltip": _tooltip(df, [x, y, value], ".4g"),
     }
-    return alt.Chart(df).mark_rect().encode(**enc).properties(title=title, height=height)
+    return alt.Chart(cells).mark_rect().encode(**enc).properties(title=title, height=height)
 
 
 def hline(value: float, label: str, *, color: str = "#555555") -> alt.LayerChart:
@@ -167,13 +190,17 @@ def labelled_points(
     y: str,
     label: str,
     color: str | None = None,
+    color_title: str | None = None,
     color_order=None,
     size: int = 90,
 ) -> alt.LayerChart:
-    """Filled points with a text label beside each (the 'you are here' marker)."""
+    """Filled points with a text label beside each (the 'you are here' marker).
+
+    Give the same ``color_title`` as the lines they sit on, so the legends merge.
+    """
     base = alt.Chart(df).encode(x=f"{x}:Q", y=f"{y}:Q", tooltip=_tooltip(df, [label, x, y], ".4g"))
     dots = base.mark_point(filled=True, size=size, opacity=1).encode(
-        color=_colour(df, color, None, color_order) if color else alt.value("#000")
+        color=_colour(df, color, color_title, color_order) if color else alt.value("#000")
     )
     text = base.mark_text(align="left", dx=8, dy=-8, fontWeight="bold").encode(text=f"{label}:N")
     return dots + text

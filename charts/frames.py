@@ -26,3 +26,55 @@ def points_frame(x: float, values: dict[str, float], *, x_name: str = "z") -> pd
             "label": [f"{v:.3g}" for v in values.values()],
         }
     )
+
+
+# NeuronRun field -> column (the cost value is "C", so that "cost" can name the cost function)
+NEURON_FIELDS = {
+    "w": "w",
+    "b": "b",
+    "z": "z",
+    "a": "a",
+    "cost": "C",
+    "sigma_prime": "sigma_prime",
+    "dC_dw": "dC_dw",
+    "dC_db": "dC_db",
+}
+
+
+def neuron_frame(run, labels: list[str], *, every: int = 1, **constants) -> pd.DataFrame:
+    """Columns epoch, start, w, b, z, a, C, sigma_prime, dC_dw, dC_db (+ constants):
+    one row per epoch (every ``every``-th, and the last) per neuron of a NeuronRun."""
+    rows = np.unique(np.r_[np.arange(0, len(run.epoch), every), len(run.epoch) - 1])
+    frames = []
+    for k, label in enumerate(labels):
+        data = {"epoch": run.epoch[rows], "start": label}
+        data.update({col: getattr(run, f)[rows, k] for f, col in NEURON_FIELDS.items()})
+        frames.append(pd.DataFrame(data))
+    return pd.concat(frames, ignore_index=True).assign(**constants)
+
+
+def grid_frame(xs: np.ndarray, ys: np.ndarray, values: np.ndarray, names: tuple[str, str, str]):
+    """A (len(ys), len(xs)) grid of values as long columns (x name, y name, value name)."""
+    gx, gy = np.meshgrid(xs, ys)
+    return pd.DataFrame({names[0]: gx.ravel(), names[1]: gy.ravel(), names[2]: values.ravel()})
+
+
+def neuron_runs_frame(runs: dict[str, object], labels: list[str], **constants) -> pd.DataFrame:
+    """neuron_frame for several runs at once, with a ``cost`` column naming each run."""
+    return pd.concat(
+        [neuron_frame(run, labels, cost=name, **constants) for name, run in runs.items()],
+        ignore_index=True,
+    ).assign(size=lambda d: d["dC_dw"].abs())
+
+
+def history_frame(results: dict[str, object], field: str) -> pd.DataFrame:
+    """Columns (epoch, run, value) from one History field of several TrainResults."""
+    return pd.concat(
+        [
+            pd.DataFrame(
+                {"epoch": r.history.epoch, "run": name, "value": getattr(r.history, field)}
+            )
+            for name, r in results.items()
+        ],
+        ignore_index=True,
+    )

@@ -26,6 +26,12 @@ SERIES_COLOURS: dict[str, str] = {
     "leaky ReLU": OKABE_ITO["purple"],
     "ELU": OKABE_ITO["orange"],
     "linear": OKABE_ITO["black"],
+    "starts close": OKABE_ITO["sky"],
+    "starts badly wrong": OKABE_ITO["purple"],
+    "your start": OKABE_ITO["black"],
+    "|a − y|": OKABE_ITO["black"],
+    "|∂C/∂w|": OKABE_ITO["vermillion"],
+    "|∂C/∂b|": "#8C8C8C",
     "training": OKABE_ITO["blue"],
     "validation": OKABE_ITO["orange"],
 }

@@ -35,14 +35,23 @@ def _title(spec: dict) -> str:
     return title or ""
 
 
-def charts(at: AppTest) -> dict[str, pd.DataFrame]:
-    """Chart title -> all its data sets concatenated (Arrow streams in the element's proto)."""
+def chart_datasets(at: AppTest) -> dict[str, list[pd.DataFrame]]:
+    """Chart title -> its data sets (Arrow streams in the element's proto), one per layer."""
     out = {}
     for el in at.get("vega_lite_chart"):
         spec = json.loads(el.proto.spec)
-        frames = [pa.ipc.open_stream(d.data.data).read_all().to_pandas() for d in el.proto.datasets]
-        out[_title(spec)] = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        out[_title(spec)] = [
+            pa.ipc.open_stream(d.data.data).read_all().to_pandas() for d in el.proto.datasets
+        ]
     return out
+
+
+def charts(at: AppTest) -> dict[str, pd.DataFrame]:
+    """Chart title -> all its data sets concatenated (columns a layer lacks are NaN)."""
+    return {
+        title: pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        for title, frames in chart_datasets(at).items()
+    }
 
 
 def text(at: AppTest) -> str:
@@ -51,3 +60,13 @@ def text(at: AppTest) -> str:
     parts += [lt.value for lt in at.latex]
     parts += [m.value for m in at.get("alert")] if hasattr(at, "get") else []
     return "\n".join(str(p) for p in parts)
+
+
+def assert_charts_finite(at: AppTest) -> None:
+    """No NaN or infinity reaches any chart."""
+    import numpy as np
+
+    for title, frames in chart_datasets(at).items():
+        for df in frames:
+            numeric = df.select_dtypes("number").to_numpy(dtype=float)
+            assert np.isfinite(numeric).all(), f"non-finite data in {title!r}"

@@ -159,6 +159,9 @@ def test_page_opens_cold_by_url(browser, info):
             nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
             for p in PAGES:
                 assert p.title in nav, f"site navigation missing {p.title!r}: {nav!r}"
+        assert "Page not found" not in page.inner_text("body")
+        heading = page.locator("h1").first.inner_text()
+        assert heading == (info.title if info.url_path else "Why are deep networks hard to train?")
         n_charts = page.locator('[data-testid="stVegaLiteChart"]').count()
         assert n_charts >= 1, "every page shows at least one chart"
         screenshot(page, SHOTS / f"{info.url_path or 'home'}.png")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.pagetools import charts, run_page
+from tests.pagetools import assert_charts_finite, charts, run_page
 from ui.site import PAGES
 
 IDS = [p.url_path or "home" for p in PAGES]
@@ -13,6 +13,7 @@ def test_page_runs_and_draws(info):
     at = run_page(info.path)
     assert charts(at), f"{info.title} shows no chart"
     assert at.title, f"{info.title} has no title"
+    assert_charts_finite(at)
 
 
 @pytest.mark.parametrize("info", PAGES, ids=IDS)

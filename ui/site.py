@@ -17,6 +17,20 @@ SECTIONS = ("Start", "One neuron", "Deep networks", "Training better")
 
 PAGES: tuple[PageInfo, ...] = (
     PageInfo("app_pages/home.py", "Home", "Start", "", ":material/home:"),
+    PageInfo(
+        "app_pages/learning_slowdown.py",
+        "Learning slowdown",
+        "One neuron",
+        "learning-slowdown",
+        ":material/hourglass_bottom:",
+    ),
+    PageInfo(
+        "app_pages/cross_entropy.py",
+        "The cross-entropy fix",
+        "One neuron",
+        "cross-entropy",
+        ":material/bolt:",
+    ),
 )
 
 

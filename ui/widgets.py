@@ -50,3 +50,24 @@ def seed(key: str = "seed", default: int = 0) -> int:
             help="Every random draw on this page comes from this seed, so a link reproduces it.",
         )
     )
+
+
+def stepped(label: str, key: str, options: Sequence[T], default: T, **kw) -> T:
+    """A slider over a fixed list of values (e.g. learning rates 0.001 ... 10), bound to the URL."""
+    return st.select_slider(
+        label, options=list(options), value=default, key=key, bind="query-params", **kw
+    )
+
+
+def preset_buttons(presets: dict[str, dict], labels: dict[str, str], key: str) -> None:
+    """One button per preset; clicking one writes its values into the bound widgets."""
+
+    def apply(values: dict) -> None:
+        for widget_key, value in values.items():
+            st.session_state[widget_key] = value
+
+    cols = st.columns(len(presets))
+    for col, (name, values) in zip(cols, presets.items()):
+        col.button(
+            labels[name], key=f"{key}_{name}", on_click=apply, args=(values,), width="stretch"
+        )

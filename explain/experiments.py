@@ -1,0 +1,68 @@
+"""Named, reproducible experiments on the shipped MNIST digits.
+
+An experiment is a frozen dataclass of plain parameters (so it hashes, and keys a
+cache) and a function that runs it from those parameters alone: the same parameters
+give the same arrays, run after run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from explain.datasets import load_mnist
+from explain.network import NetworkSpec, init_params
+from explain.training import TrainConfig, TrainResult, train
+
+
+@dataclass(frozen=True)
+class MnistExperiment:
+    """Train a network on the first ``n_train`` training digits, evaluate on validation."""
+
+    sizes: tuple[int, ...] = (784, 30, 10)
+    activation: str = "sigmoid"
+    cost: str = "cross_entropy"
+    weight_init: str = "scaled"
+    bias_init: str = "normal"
+    n_train: int = 2000
+    epochs: int = 10
+    batch_size: int = 10
+    eta: float = 0.5
+    lmbda: float = 0.0
+    seed: int = 0
+
+    @property
+    def spec(self) -> NetworkSpec:
+        return NetworkSpec(
+            self.sizes,
+            self.activation,
+            self.cost,
+            weight_init=self.weight_init,
+            bias_init=self.bias_init,
+        )
+
+    def with_(self, **changes) -> MnistExperiment:
+        return replace(self, **changes)
+
+
+def run_mnist(
+    exp: MnistExperiment, on_epoch: Callable[[int, int], None] | None = None
+) -> TrainResult:
+    """Initialize from ``exp.seed`` (the same weights for every cost), train, and record."""
+    data = load_mnist()
+    train_set = data.train.take(exp.n_train)
+    rng = np.random.default_rng(exp.seed)
+    params = init_params(exp.spec, rng=rng)
+    config = TrainConfig(exp.epochs, exp.batch_size, exp.eta, exp.lmbda)
+    return train(
+        exp.spec,
+        params,
+        train_set,
+        config,
+        rng=rng,
+        eval_data=data.validation,
+        probe=train_set.take(1000),
+        on_epoch=on_epoch,
+    )

@@ -1,0 +1,166 @@
+"""The one-neuron claims of the learning-slowdown and cross-entropy pages, on the simulation."""
+
+import math
+import time
+
+import numpy as np
+import pytest
+
+from explain.costs import get_cost
+from explain.gradcheck import numerical_gradient, relative_error
+from explain.neuron import (
+    BOOK_ETA,
+    NeuronSetup,
+    arrival,
+    cost_derivation,
+    cost_surface,
+    first_epoch_below,
+    first_epoch_within,
+    gradient_profile,
+    starts_with_presets,
+    train_neuron,
+    window,
+)
+
+BOTH = NeuronSetup(w0=(0.6, 2.0), b0=(0.9, 2.0), x=1.0, y=0.0, eta=0.15, epochs=300)
+
+
+def scalar_reference(w, b, x, y, eta, epochs, cost):
+    """An independent plain-Python loop with the textbook formulas."""
+    out = []
+    for _ in range(epochs + 1):
+        z = w * x + b
+        a = 1 / (1 + math.exp(-z))
+        out.append(a)
+        delta = (a - y) * a * (1 - a) if cost == "quadratic" else (a - y)
+        w, b = w - eta * delta * x, b - eta * delta
+    return np.array(out)
+
+
+def test_presets_start_where_the_book_says():
+    run = train_neuron(BOTH)
+    np.testing.assert_allclose(run.a[0], [0.82, 0.98], atol=0.005)
+
+
+@pytest.mark.parametrize("cost", ["quadratic", "cross_entropy"])
+def test_training_matches_an_independent_loop(cost):
+    setup = NeuronSetup(
+        w0=(0.6, 2.0, -3.0), b0=(0.9, 2.0, 1.5), x=0.7, y=0.2, eta=0.3, epochs=200, cost=cost
+    )
+    run = train_neuron(setup)
+    for k in range(3):
+        ref = scalar_reference(setup.w0[k], setup.b0[k], 0.7, 0.2, 0.3, 200, cost)
+        np.testing.assert_allclose(run.a[:, k], ref, rtol=1e-10)
+
+
+@pytest.mark.parametrize("cost", ["quadratic", "cross_entropy"])
+def test_recorded_gradients_match_finite_differences(cost):
+    run = train_neuron(NeuronSetup(w0=(1.3,), b0=(-0.4,), x=1.7, y=0.9, epochs=5, cost=cost))
+    for e in range(6):
+        p = np.array([run.w[e, 0], run.b[e, 0]])
+
+        def c(p=p):
+            z = np.array([[p[0] * 1.7 + p[1]]])
+            return float(get_cost(cost).per_sample(z, np.array([[0.9]]))[0])
+
+        num = numerical_gradient(c, p)
+        assert relative_error(num, [run.dC_dw[e, 0], run.dC_db[e, 0]]) < 1e-6
+
+
+def test_quadratic_plateau_from_the_badly_wrong_start_but_not_for_cross_entropy():
+    quad = train_neuron(BOTH)
+    ce = train_neuron(
+        NeuronSetup(BOTH.w0, BOTH.b0, eta=BOOK_ETA["cross_entropy"], cost="cross_entropy")
+    )
+    # quadratic: over the first 100 epochs the badly wrong output moves less than the close one
+    drop = lambda run, k: run.a[0, k] - run.a[100, k]  # noqa: E731
+    assert drop(quad, 1) < 0.1 * drop(quad, 0)
+    # ... its gradient is smallest at the start (a plateau), then grows
+    g = np.abs(quad.dC_dw[:, 1])
+    assert g[0] < 0.2 * g.max()
+    # cross-entropy: biggest push at the start, and the bigger mistake gets the bigger push
+    g_ce = np.abs(ce.dC_dw[:, 1])
+    assert g_ce[0] == pytest.approx(g_ce.max())
+    assert abs(ce.dC_dw[0, 1]) > abs(ce.dC_dw[0, 0])
+    assert abs(quad.dC_dw[0, 1]) < abs(quad.dC_dw[0, 0])
+
+
+def test_badly_wrong_start_takes_longer_to_halve_its_error():
+    run = train_neuron(BOTH)
+    close = first_epoch_within(run.a[:, 0], 0.0, 0.5 * run.a[0, 0])
+    wrong = first_epoch_within(run.a[:, 1], 0.0, 0.5 * run.a[0, 1])
+    assert close is not None and wrong is not None
+    assert wrong > 3 * close
+
+
+def test_cross_entropy_gradient_is_error_times_x_and_sigma_prime_cancels():
+    run = train_neuron(
+        NeuronSetup(w0=(2.0,), b0=(2.0,), x=1.5, y=0.0, eta=0.005, epochs=3, cost="cross_entropy")
+    )
+    np.testing.assert_allclose(run.dC_dw[:, 0], (run.a[:, 0] - 0.0) * 1.5, rtol=1e-12)
+    d = cost_derivation(0.98, 0.0, 1.0)
+    assert d["dC_da"] * d["sigma_prime"] == pytest.approx(d["cross_entropy"])
+    assert d["quadratic"] == pytest.approx(0.98 * 0.98 * 0.02)
+
+
+def test_gradient_profile_reverses_for_the_quadratic_cost():
+    prof = gradient_profile(0.0, np.linspace(-10, 10, 2001))
+    order = np.argsort(prof.error)
+    ce, quad = prof.cross_entropy[order], prof.quadratic[order]
+    assert np.all(np.diff(ce) >= 0)  # bigger mistake, bigger push
+    np.testing.assert_allclose(ce, prof.error[order])
+    peak = np.argmax(quad)
+    assert 0.5 < prof.error[order][peak] < 0.8  # the quadratic push peaks, then falls
+    assert quad[-1] < 0.01 * quad[peak]
+
+
+def test_arrival_slowdown_is_harmless():
+    run = train_neuron(NeuronSetup(w0=(0.6,), b0=(0.9,), epochs=1000))
+    arr = arrival(run)
+    assert arr.slow_epoch is not None and arr.slow_epoch > arr.peak_epoch
+    assert arr.cost_ratio < 0.05  # by the time it slows, most of the cost is gone
+    assert abs(run.a[arr.slow_epoch, 0]) < 0.5 * run.a[0, 0]
+
+
+def test_extreme_settings_stay_finite_and_silent():
+    # warnings are errors in this suite, so silence is checked too
+    setup = NeuronSetup(
+        w0=(10.0, -10.0, 10.0), b0=(10.0, -10.0, -10.0), x=3.0, y=1.0, eta=10.0, epochs=1000
+    )
+    for cost in ("quadratic", "cross_entropy"):
+        run = train_neuron(NeuronSetup(**{**setup.__dict__, "cost": cost}))
+        assert run.diverged_at is None
+        for field in ("w", "b", "a", "cost", "sigma_prime", "dC_dw", "dC_db"):
+            assert np.isfinite(getattr(run, field)).all()
+    stuck = train_neuron(NeuronSetup(w0=(-10.0,), b0=(-10.0,), x=2.0, y=1.0, eta=10.0, epochs=1000))
+    assert stuck.a[-1, 0] < 1e-6  # the quadratic cost cannot rescue a fully saturated neuron
+
+
+def test_starts_surface_and_helpers():
+    s = starts_with_presets(2.0, 2.0)
+    assert s.labels == ("starts close", "starts badly wrong") and s.current == 1
+    s = starts_with_presets(-1.0, 3.0)
+    assert s.labels[-1] == "your start" and s.current == 2 and s.w0[-1] == -1.0
+    run = train_neuron(NeuronSetup(s.w0, s.b0))
+    (w_lo, w_hi), (b_lo, b_hi) = window(run)
+    assert w_lo < run.w.min() and w_hi > run.w.max() and b_lo < run.b.min() and b_hi > run.b.max()
+    surf = cost_surface("quadratic", 1.0, 0.0, (-2, 2), (-3, 3), n=11)
+    assert surf.cost.shape == (11, 11)
+    np.testing.assert_allclose(surf.cost[5, 5], 0.125)  # z = 0: a = 1/2, C = (1/2)^2 / 2
+    assert first_epoch_below(np.array([3.0, 2.0, 1.0]), 1.5) == 2
+    assert first_epoch_below(np.array([3.0, 2.0]), 0.5) is None
+
+
+def test_a_figure_recomputes_well_under_100_ms():
+    setup = NeuronSetup(w0=(0.6, 2.0, 5.0), b0=(0.9, 2.0, 5.0), epochs=1000)
+    best = min(
+        _timed(lambda: (train_neuron(setup), cost_surface("quadratic", 1, 0, (-3, 3), (-3, 3))))
+        for _ in range(3)
+    )
+    assert best < 0.1
+
+
+def _timed(fn) -> float:
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t

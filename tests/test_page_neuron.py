@@ -1,0 +1,87 @@
+"""AppTest interactions on the two one-neuron pages: controls change what the charts show."""
+
+import numpy as np
+
+from explain.neuron import NeuronSetup, first_epoch_within, train_neuron
+from tests.pagetools import assert_charts_finite, charts, run_page, text
+
+SLOWDOWN = "app_pages/learning_slowdown.py"
+CROSS = "app_pages/cross_entropy.py"
+
+
+def test_slowdown_defaults_to_the_badly_wrong_start_and_quotes_live_numbers():
+    at = run_page(SLOWDOWN)
+    cost = charts(at)["Cost against epoch"]
+    assert set(cost["start"]) == {"starts close", "starts badly wrong"}
+    run = train_neuron(NeuronSetup(w0=(0.6, 2.0), b0=(0.9, 2.0)))
+    wrong = first_epoch_within(run.a[:, 1], 0.0, 0.5 * run.a[0, 1])
+    assert f"it needs **{wrong}** epochs" in text(at)
+    assert "for the neuron that starts badly wrong" in text(at)
+
+
+def test_slowdown_epoch_slider_moves_the_marker_and_the_formula():
+    at = run_page(SLOWDOWN)
+    z0 = charts(at)["Where the neuron sits at epoch 0"]["z"].dropna()
+    at.slider(key="epoch").set_value(250).run()
+    after = charts(at)
+    assert "Where the neuron sits at epoch 250" in after
+    run = train_neuron(NeuronSetup(w0=(2.0,), b0=(2.0,)))
+    marker = after["Where the neuron sits at epoch 250"]
+    marked = marker[marker["label"].notna()]["z"]
+    assert np.isclose(marked.iloc[0], run.z[250, 0])
+    assert not np.isclose(marked.iloc[0], z0.iloc[-1])
+    assert f"{run.dC_dw[250, 0]:.3g}" in text(at)
+
+
+def test_slowdown_preset_button_and_custom_start():
+    at = run_page(SLOWDOWN)
+    at.button(key="preset_close").click().run()
+    assert at.slider(key="w0").value == 0.6
+    assert "for the neuron that starts close" in text(at)
+    at.slider(key="w0").set_value(-4.0).run()
+    assert "your start" in set(charts(at)["Output a against epoch"]["start"])
+    assert "for your neuron" in text(at)
+
+
+def test_slowdown_extreme_settings_from_the_url():
+    at = run_page(
+        SLOWDOWN, {"w0": "10", "b0": "10", "eta": "10.0", "epochs": "1000", "x": "3", "y": "1"}
+    )
+    assert_charts_finite(at)
+    at = run_page(SLOWDOWN, {"w0": "-10", "b0": "-10", "x": "-3", "y": "0", "eta": "10.0"})
+    assert_charts_finite(at)
+    assert "underflowed" in text(at) or "σ′(z) =" in text(at)
+
+
+def test_cross_entropy_eta_mode_changes_the_curves():
+    at = run_page(CROSS)
+    book = charts(at)["Output a against epoch"]
+    assert set(book["cost"]) == {"quadratic", "cross-entropy"}
+    assert "η = 0.15 for the quadratic cost and 0.005 for cross-entropy" in text(at)
+    at.radio(key="eta_mode").set_value("same").run()
+    same = charts(at)["Output a against epoch"]
+    ce = lambda df: df[(df["cost"] == "cross-entropy") & (df["start"] == "starts badly wrong")]  # noqa: E731
+    assert ce(same)["a"].iloc[-1] < ce(book)["a"].iloc[-1] - 0.3  # 30x the step: far faster
+    assert "η = 0.15 for the quadratic cost and 0.15 for cross-entropy" in text(at)
+
+
+def test_cross_entropy_derivation_and_push_use_live_numbers():
+    at = run_page(CROSS, {"w0": "3", "b0": "1"})
+    run = train_neuron(NeuronSetup(w0=(3.0,), b0=(1.0,), cost="cross_entropy", eta=0.005))
+    a0 = run.a[0, 0]
+    body = text(at)
+    assert f"a = {a0:.4f}" in body
+    assert f"{a0:.4g}" in body  # (a - y) x with x = 1
+    profile = charts(at)["How hard each cost pushes, against the size of the error (y = 0)"]
+    assert set(profile["cost"].dropna()) == {"quadratic", "cross-entropy"}
+
+
+def test_cross_entropy_mnist_comparison_reacts_to_its_controls():
+    at = run_page(CROSS, {"m_epochs": "3", "m_n": "500"})
+    acc = charts(at)["Validation accuracy on 1,000 held-out digits"]
+    assert set(acc["cost"]) == {"quadratic", "cross-entropy", "softmax + log-likelihood"}
+    assert acc["epoch"].max() == 3
+    at.selectbox(key="m_init").set_value("normal").run()
+    acc2 = charts(at)["Validation accuracy on 1,000 held-out digits"]
+    assert not np.allclose(acc["value"], acc2["value"])
+    assert_charts_finite(at)
