@@ -12,6 +12,7 @@ from charts.builders import (
     labelled_points,
     layered,
     line_chart,
+    range_rules,
     vline,
 )
 from charts.palette import LAYER_COLOURS, SERIES_COLOURS, layer_name
@@ -26,5 +27,6 @@ __all__ = [
     "layer_name",
     "layered",
     "line_chart",
+    "range_rules",
     "vline",
 ]

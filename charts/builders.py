@@ -157,6 +157,27 @@ def heatmap(
     return alt.Chart(cells).mark_rect().encode(**enc).properties(title=title, height=height)
 
 
+def range_rules(
+    df: pd.DataFrame,
+    *,
+    x: str,
+    lo: str,
+    hi: str,
+    color: str | None = None,
+    color_order=None,
+    log_y: bool = False,
+) -> alt.Chart:
+    """Vertical bars from ``lo`` to ``hi`` at each x: the spread over seeds or runs."""
+    enc = {
+        "x": alt.X(f"{x}:Q"),
+        "y": _axis(alt.Y, lo, "", log_y),
+        "y2": f"{hi}:Q",
+        "color": _colour(df, color, None, color_order),
+        "tooltip": _tooltip(df, [color, x, lo, hi], ".3g"),
+    }
+    return alt.Chart(df).mark_rule(strokeWidth=2, opacity=0.6).encode(**enc)
+
+
 def hline(value: float, label: str, *, color: str = "#555555") -> alt.LayerChart:
     """A dashed horizontal reference line with its label at the right end."""
     df = pd.DataFrame({"y": [value], "label": [label]})

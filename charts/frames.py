@@ -78,3 +78,17 @@ def history_frame(results: dict[str, object], field: str) -> pd.DataFrame:
         ],
         ignore_index=True,
     )
+
+
+def layers_frame(epochs: np.ndarray, values: np.ndarray, **constants) -> pd.DataFrame:
+    """Columns (epoch, layer, value) from a (rows, n_hidden) array; layer named as in palette."""
+    from charts.palette import layer_name
+
+    n = values.shape[1]
+    return pd.DataFrame(
+        {
+            "epoch": np.repeat(epochs, n),
+            "layer": [layer_name(k + 1) for k in range(n)] * len(epochs),
+            "value": values.ravel(),
+        }
+    ).assign(**constants)

@@ -32,6 +32,10 @@ SERIES_COLOURS: dict[str, str] = {
     "|a − y|": OKABE_ITO["black"],
     "|∂C/∂w|": OKABE_ITO["vermillion"],
     "|∂C/∂b|": "#8C8C8C",
+    "your chain": OKABE_ITO["blue"],
+    "exploding: w = 100, z = 0": OKABE_ITO["vermillion"],
+    "this site": OKABE_ITO["blue"],
+    "Nielsen's book": "#8C8C8C",
     "training": OKABE_ITO["blue"],
     "validation": OKABE_ITO["orange"],
 }

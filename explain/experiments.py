@@ -19,7 +19,11 @@ from explain.training import TrainConfig, TrainResult, train
 
 @dataclass(frozen=True)
 class MnistExperiment:
-    """Train a network on the first ``n_train`` training digits, evaluate on validation."""
+    """Train a network on the first ``n_train`` training digits, evaluate on validation.
+
+    ``batch_size >= n_train`` is full-batch gradient descent; ``record_every`` thins the
+    History of long runs.
+    """
 
     sizes: tuple[int, ...] = (784, 30, 10)
     activation: str = "sigmoid"
@@ -32,6 +36,7 @@ class MnistExperiment:
     eta: float = 0.5
     lmbda: float = 0.0
     seed: int = 0
+    record_every: int = 1
 
     @property
     def spec(self) -> NetworkSpec:
@@ -65,4 +70,5 @@ def run_mnist(
         eval_data=data.validation,
         probe=train_set.take(1000),
         on_epoch=on_epoch,
+        record_every=exp.record_every,
     )

@@ -68,7 +68,10 @@ class LayerStats(NamedTuple):
 
 
 class History(NamedTuple):
-    """Per-epoch record, row 0 at initialization; per-layer arrays are (epochs + 1, n_hidden)."""
+    """Per-epoch record, row 0 at initialization; per-layer arrays are (rows, n_hidden).
+
+    ``epoch`` names the epoch of each row (0, 1, 2, ... unless training recorded sparsely).
+    """
 
     epoch: np.ndarray
     train_cost: np.ndarray
@@ -143,12 +146,15 @@ def train(
     eval_data: Dataset | None = None,
     probe: Dataset | None = None,
     on_epoch: Callable[[int, int], None] | None = None,
+    record_every: int = 1,
 ) -> TrainResult:
     """Train with mini-batch SGD (and L2), recording a History row per epoch.
 
     ``batch_size >= len(data)`` gives full-batch gradient descent. ``probe`` (default:
     the first 1,000 training samples) is where the per-layer statistics are measured.
     ``on_epoch(done, total)`` is called after each epoch, e.g. to move a progress bar.
+    ``record_every = k`` records epoch 0, every k-th epoch and the last one only (for
+    long full-batch runs, where recording would cost more than training).
     """
     eval_data = data if eval_data is None else eval_data
     probe = data.take(1000) if probe is None else probe
@@ -158,7 +164,7 @@ def train(
     steps_per_epoch = -(-len(data) // config.batch_size)
     diverged = None
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-        row = _record(spec, params, data, eval_data, probe, config.lmbda)
+        row = (0, *_record(spec, params, data, eval_data, probe, config.lmbda))
         if not _finite(row):
             return TrainResult(params, _history([]), Divergence(0, 0))
         rows.append(row)
@@ -166,13 +172,15 @@ def train(
             params, state, bad_step = sgd_epoch(
                 spec, params, state, data, config, optimizer, rng=rng
             )
-            if bad_step is None:
-                row = _record(spec, params, data, eval_data, probe, config.lmbda)
-            if bad_step is not None or not _finite(row):
+            due = epoch % record_every == 0 or epoch == config.epochs
+            if bad_step is None and due:
+                row = (epoch, *_record(spec, params, data, eval_data, probe, config.lmbda))
+            if bad_step is not None or (due and not _finite(row)):
                 step = (epoch - 1) * steps_per_epoch + (bad_step or steps_per_epoch)
                 diverged = Divergence(epoch, step)
                 break
-            rows.append(row)
+            if due:
+                rows.append(row)
             if on_epoch is not None:
                 on_epoch(epoch, config.epochs)
     return TrainResult(params, _history(rows), diverged)
@@ -195,5 +203,4 @@ def _history(rows: list[tuple]) -> History:
     """Stack recorded rows; with no rows, empty arrays of the right kind."""
     if not rows:
         return History(*(np.array([]) for _ in History._fields))
-    columns = list(zip(*rows))
-    return History(np.arange(len(rows)), *(np.array(c) for c in columns))
+    return History(*(np.array(c) for c in zip(*rows)))

@@ -5,10 +5,14 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Sequence
 
+import numpy as np
 import streamlit as st
 
+from explain.datasets import load_mnist
 from explain.experiments import MnistExperiment, run_mnist
+from explain.network import init_params
 from explain.training import TrainResult
+from explain.unstable import hidden_spec, init_gradients, init_norms_over_seeds, jacobian_norms
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -38,3 +42,24 @@ def mnist_runs(experiments: Sequence[MnistExperiment], label: str) -> list[Train
         done += exp.epochs
     bar.empty()
     return results
+
+
+@st.cache_data(show_spinner="Measuring gradients at initialization…", max_entries=256)
+def init_gradient_norms(n_hidden: int, activation: str, weight_init: str, seeds: int):
+    """(seeds, n_hidden) hidden-layer gradient norms at initialization, seeds 0..seeds-1."""
+    spec = hidden_spec(n_hidden, activation, weight_init)
+    return init_norms_over_seeds(spec, range(seeds))
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def init_bias_gradients(n_hidden: int, activation: str, weight_init: str, seed: int):
+    """dC/db of every hidden layer at initialization, for one seed."""
+    return init_gradients(hidden_spec(n_hidden, activation, weight_init), seed)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def jacobian_factor_norms(n_hidden: int, activation: str, weight_init: str, seed: int):
+    """Spectral norms of each hidden layer's backward factor, at initialization, 200 digits."""
+    spec = hidden_spec(n_hidden, activation, weight_init)
+    params = init_params(spec, rng=np.random.default_rng(seed))
+    return jacobian_norms(spec, params, load_mnist().train.x[:200])

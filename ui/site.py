@@ -31,6 +31,13 @@ PAGES: tuple[PageInfo, ...] = (
         "cross-entropy",
         ":material/bolt:",
     ),
+    PageInfo(
+        "app_pages/vanishing_gradients.py",
+        "Vanishing gradients",
+        "Deep networks",
+        "vanishing-gradients",
+        ":material/trending_down:",
+    ),
 )
 
 
@@ -42,3 +49,8 @@ def page_url(url_path: str) -> str:
 def page_by_url(url_path: str) -> PageInfo | None:
     """The page served at ``url_path``, if the site has it yet."""
     return next((p for p in PAGES if p.url_path == url_path), None)
+
+
+def link(url_path: str, text: str) -> str:
+    """A Markdown link to a page if the site has it, else the plain text."""
+    return f"[{text}]({page_url(url_path)})" if page_by_url(url_path) else text
