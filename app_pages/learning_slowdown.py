@@ -9,8 +9,9 @@ from explain.activations import sigmoid, sigmoid_prime
 from explain.neuron import (
     NeuronSetup,
     arrival,
+    by_error,
     cost_surface,
-    first_epoch_below,
+    first_epoch_within,
     starts_with_presets,
     train_neuron,
     window,
@@ -18,7 +19,13 @@ from explain.neuron import (
 from ui import widgets
 from ui.display import show_chart
 from ui.neuron_controls import neuron_controls
-from ui.site import page_url
+from ui.site import link
+
+
+def num(v: float) -> str:
+    """A number for a formula: 4 significant digits, negatives in brackets."""
+    return f"({v:.4g})" if v < 0 else f"{v:.4g}"
+
 
 st.title("Learning slowdown")
 st.markdown(
@@ -30,33 +37,46 @@ st.markdown(
 
 c = neuron_controls()
 starts = starts_with_presets(c.w0, c.b0)
-setup = NeuronSetup(starts.w0, starts.b0, c.x, c.y, c.eta, c.epochs, "quadratic")
-run = train_neuron(setup)
-k = starts.current
-me = starts.labels[k]
+run = train_neuron(NeuronSetup(starts.w0, starts.b0, c.x, c.y, c.eta, c.epochs, "quadratic"))
+k, me = starts.current, starts.labels[starts.current]
 who = "your neuron" if me == "your start" else f"the neuron that {me}"
 frame = neuron_frame(run, list(starts.labels))
-if run.diverged_at is not None:
-    st.error(f"The neuron's weights overflowed at epoch {run.diverged_at}; showing epochs before.")
+if (c.x, c.y) != (1.0, 0.0):
+    st.caption(
+        "The presets' names describe them at x = 1, y = 0; with your x and y the sentences "
+        "below rank the starts by their actual error |a − y|."
+    )
 
 # --- 1. the plateau -------------------------------------------------------------------
 st.header("1. Watch it learn")
-a0 = run.a[0]
-reach = [first_epoch_below(np.abs(run.a[:, i] - c.y), 0.5 * abs(a0[i] - c.y)) for i in range(2)]
+err0 = np.abs(run.a[0] - c.y)
+halve = [first_epoch_within(run.a[:, i], c.y, 0.5 * err0[i]) for i in range(len(err0))]
 
 
 def epochs_text(n):
     return f"**{n}** epochs" if n is not None else f"more than **{c.epochs}** epochs"
 
 
-summary = (
-    f"Starting close (a = {a0[0]:.2f}), the neuron halves its error |a − y| in "
-    f"{epochs_text(reach[0])}; starting badly wrong (a = {a0[1]:.2f}), it needs "
-    f"{epochs_text(reach[1])}."
+st.markdown(
+    "Epochs until the error |a − y| is half of what it was at the start: "
+    + "; ".join(
+        f"{starts.labels[i]} (a = {run.a[0, i]:.3f}, error {err0[i]:.3f}): {epochs_text(halve[i])}"
+        for i in by_error(run, c.y)
+    )
+    + "."
 )
-if None not in reach and reach[0] > 0:
-    summary += f" The bigger mistake takes **{reach[1] / reach[0]:.1f}×** as long to halve."
-st.markdown(summary)
+worst, best = by_error(run, c.y)[0], by_error(run, c.y)[-1]
+if halve[worst] is not None and halve[best]:
+    ratio = halve[worst] / halve[best]
+    st.markdown(
+        f"The start with the bigger mistake takes **{ratio:.1f}×** as long to halve it"
+        + (" — the opposite of what we would want." if ratio > 1 else ".")
+    )
+elif halve[worst] is None and halve[best] is not None:
+    st.markdown(
+        f"The start with the bigger mistake has not halved it within {c.epochs} epochs, "
+        f"while the smaller mistake took {halve[best]}."
+    )
 left, right = st.columns(2)
 with left:
     show_chart(
@@ -70,8 +90,8 @@ with left:
             x_title="epoch",
             y_title="quadratic cost C",
         ),
-        "Look at the purple line: from w = 2, b = 2 the cost sits on a plateau for a long "
-        "time before it starts to fall.",
+        "Look for a plateau: a start whose cost stays flat for many epochs before it falls. "
+        "With the presets it is the purple one (w = 2, b = 2).",
     )
 with right:
     show_chart(
@@ -86,22 +106,20 @@ with right:
             y_title="output a = σ(wx + b)",
             y_domain=(0, 1),
         ),
-        f"The target is y = {c.y:g}. The badly wrong neuron is furthest from it, "
-        "yet it moves least.",
+        f"The target is y = {c.y:g}. Compare how far each start is from it with how fast it moves.",
     )
 
 # --- 2. why: sigma' -------------------------------------------------------------------
 st.header("2. Why: the factor σ′(z)")
-if st.session_state.get("epoch", 0) > c.epochs:  # fewer epochs than the inspected one
-    st.session_state["epoch"] = c.epochs
 epoch = widgets.slider(
     f"Epoch to inspect ({me})",
     "epoch",
     0,
-    c.epochs,
+    1000,
     0,
     step=1,
-    help="Moves the marker on the sigmoid and the numbers in the formula.",
+    help="Moves the marker on the sigmoid and the numbers in the formula. "
+    "It stops at the last epoch trained.",
 )
 epoch = min(epoch, len(run.epoch) - 1)
 z, a, sp = run.z[epoch, k], run.a[epoch, k], run.sigma_prime[epoch, k]
@@ -126,56 +144,59 @@ with left:
                 y="value",
                 label="label",
                 color="curve",
+                color_title="function",
             ),
         ),
-        "Where σ is flat (|z| large), σ′ is nearly 0: the neuron's output barely responds to "
-        "any change of w or b, so the gradient is small.",
+        "Where σ is flat (|z| large), σ′ is nearly 0: the output barely responds to any change "
+        "of w or b, so the gradient is small.",
     )
 with right:
     st.markdown(f"At epoch **{epoch}**, for {who}:")
+    dw, db = run.dC_dw[epoch, k], run.dC_db[epoch, k]
     st.latex(
         rf"""\begin{{aligned}}
         \frac{{\partial C}}{{\partial w}} &= (a-y)\,\sigma'(z)\,x \\
-        &= ({a:.4f} - {c.y:g}) \times {sp:.4f} \times {c.x:g} = {run.dC_dw[epoch, k]:.3g}\\[4pt]
-        \frac{{\partial C}}{{\partial b}} &= (a-y)\,\sigma'(z) = {run.dC_db[epoch, k]:.3g}
+        &= ({a:.4g} - {c.y:g}) \times {num(sp)} \times {num(c.x)} = {num(dw)}\\[4pt]
+        \frac{{\partial C}}{{\partial b}} &= (a-y)\,\sigma'(z) = {num(db)}
         \end{{aligned}}"""
     )
     size = "large" if abs(a - c.y) > 0.5 else "small" if abs(a - c.y) < 0.1 else "moderate"
     st.markdown(
-        f"The error a − y = **{a - c.y:.3f}** is {size}; σ′(z) = **{sp:.3g}** is "
+        f"The error a − y = **{a - c.y:.3g}** is {size}; σ′(z) = **{sp:.3g}** is "
         f"**{0.25 / sp:,.3g}×** below its maximum of 1/4, and it multiplies everything."
         if sp > 0
         else "σ′(z) has underflowed to 0: this neuron cannot learn at all."
     )
-grads = frame.melt(
-    id_vars=["epoch", "start"],
-    value_vars=["dC_dw", "dC_db"],
-    var_name="gradient",
-    value_name="size",
+grads = frame[frame["start"] == me].melt(
+    id_vars=["epoch"], value_vars=["dC_dw", "dC_db"], var_name="gradient", value_name="size"
 )
-grads = grads[grads["start"] == me].assign(
-    gradient=lambda d: d["gradient"].map({"dC_dw": "|∂C/∂w|", "dC_db": "|∂C/∂b|"}),
-    size=lambda d: d["size"].abs(),
+grads = grads.assign(
+    gradient=grads["gradient"].map({"dC_dw": "|∂C/∂w|", "dC_db": "|∂C/∂b|"}),
+    size=grads["size"].abs(),
 )
-grads = grads[grads["size"] > 0]
+note = {
+    c.x == 0: " With x = 0, ∂C/∂w = 0: the weight cannot learn at all, only the bias.",
+    c.x == 1: " With x = 1 the two lines coincide (dashed over solid).",
+}.get(True, "")
 show_chart(
     layered(
         line_chart(
-            grads,
+            grads[grads["size"] > 0],
             x="epoch",
             y="size",
             color="gradient",
             color_title="gradient",
+            dash="gradient",
+            log_y=True,
             title=f"Gradient size against epoch ({me})",
             x_title="epoch",
             y_title="|gradient| (log scale)",
-            log_y=True,
         ),
         vline(epoch, f"epoch {epoch}"),
     ),
-    "The gradient is the speed of learning. For a badly wrong start it first grows, from "
-    "tiny, as the neuron leaves the flat part of σ; that is the plateau in section 1. "
-    "∂C/∂w = x · ∂C/∂b, so with x = 1 the two lines coincide.",
+    "The gradient is the speed of learning. From a badly wrong start it first grows, from "
+    "tiny, as the neuron leaves the flat part of σ: that is the plateau of section 1. "
+    "∂C/∂w = x · ∂C/∂b." + note,
 )
 
 # --- 3. the cost surface ----------------------------------------------------------------
@@ -185,7 +206,7 @@ surface = cost_surface("quadratic", c.x, c.y, (w_lo, w_hi), (b_lo, b_hi), n=41)
 grid = grid_frame(surface.w, surface.b, surface.cost, ("w", "b", "cost"))
 every = max(1, c.epochs // 60)
 path = neuron_frame(run, list(starts.labels), every=every)
-ends = path.groupby("start").head(1).assign(label=lambda d: d["start"])
+ends = path.groupby("start").head(1).assign(label=lambda d: "start: " + d["start"])
 show_chart(
     layered(
         heatmap(
@@ -197,7 +218,7 @@ show_chart(
             x_title="weight w",
             y_title="bias b",
             value_title="cost C",
-            scheme="greys",
+            colour_range=("#fcfcfc", "#8a8a8a"),
         ),
         line_chart(
             path,
@@ -211,23 +232,26 @@ show_chart(
             y_title="bias b",
             points=True,
         ),
-        labelled_points(ends, x="w", y="b", label="label", color="start", color_title="start"),
-        height=420,
+        labelled_points(ends, x="w", y="b", label="label"),
+        height=440,
     ),
-    f"One dot every {every} epoch{'s' if every > 1 else ''}, from the labelled start. Dots "
-    "bunch up where the surface is flat: on the dark plateau, where σ is saturated and the "
-    "slope is nearly zero. Dark is high cost.",
+    f"One dot every {every} epoch{'s' if every > 1 else ''}; each path begins at its labelled "
+    "black dot. Darker grey is higher cost. Dots bunch up where the surface is flat: on the "
+    "high plateau where σ is saturated (the harmful slowdown), and again near the bottom, "
+    "where the slope vanishes as the neuron arrives.",
 )
 
 # --- 4. the second cause ------------------------------------------------------------------
 st.header("4. The second slowdown: arriving")
-arr = arrival(run, k)
+long_epochs = max(c.epochs, 2000)
+long_run = train_neuron(NeuronSetup((c.w0,), (c.b0,), c.x, c.y, c.eta, long_epochs, "quadratic"))
+arr = arrival(long_run, 0)
 factors = curves_frame(
-    run.epoch,
+    long_run.epoch,
     {
-        "|a − y|": np.abs(run.a[:, k] - c.y),
-        "σ′(z)": run.sigma_prime[:, k],
-        "|∂C/∂b|": np.abs(run.dC_db[:, k]),
+        "|a − y|": np.abs(long_run.a[:, 0] - c.y),
+        "σ′(z)": long_run.sigma_prime[:, 0],
+        "|∂C/∂b|": np.abs(long_run.dC_db[:, 0]),
     },
     x_name="epoch",
 )
@@ -238,30 +262,37 @@ show_chart(
         y="value",
         color="curve",
         color_title="factor",
-        title=f"The two factors of the gradient ({me})",
+        title=f"The two factors of the gradient, over {long_epochs} epochs ({me})",
         x_title="epoch",
         y_title="value (log scale)",
         log_y=True,
     ),
-    "|∂C/∂b| is the product of the other two lines. Early on σ′(z) keeps it small; later it "
-    "is |a − y| that shrinks.",
+    "|∂C/∂b| = |a − y| · σ′(z) is the product of the other two lines. Early on σ′(z) keeps it "
+    "small; later the error |a − y| shrinks.",
 )
-if arr.slow_epoch is not None:
+if err0[k] < 0.01:
+    st.markdown("This neuron starts at its target already: there is nothing left to learn.")
+elif arr.slow_epoch is None:
     st.markdown(
-        f"The gradient peaks at epoch **{arr.peak_epoch}**. By epoch **{arr.slow_epoch}** it is "
-        f"ten times smaller again, because a − y has shrunk, but by then the cost is down to "
-        f"**{100 * arr.cost_ratio:.1f}%** of where it started. This slowdown is harmless: "
-        "gradient descent slows as it arrives, because there is little left to learn. The first "
-        "slowdown is the harmful one: it happens while the neuron is still badly wrong."
+        f"Within {long_epochs} epochs the gradient never falls back to a tenth of its peak: "
+        "this neuron is still in its first, harmful slowdown (or stuck on the plateau)."
     )
 else:
     st.markdown(
-        "Within these epochs the gradient has not yet fallen to a tenth of its peak. Add epochs "
-        "to see gradient descent slow down as it arrives: the factor a − y shrinks as the "
-        "output approaches the target."
+        f"The gradient peaks at epoch **{arr.peak_epoch}**. By epoch **{arr.slow_epoch}** it is "
+        f"ten times smaller again, but by then the cost is down to **{100 * arr.cost_ratio:.1f}%** "
+        "of where it started. This slowdown is harmless: gradient descent slows as it arrives, "
+        "because there is little left to learn. The first slowdown is the harmful one: it "
+        "happens while the neuron is still badly wrong."
     )
+    if c.y in (0.0, 1.0):
+        st.markdown(
+            f"With y = {c.y:g}, σ′(z) = a(1 − a) is itself about |a − y| near the target, so the "
+            "gradient shrinks like (a − y)² and the approach is slower than exponential. For a "
+            "target strictly between 0 and 1, σ′ stays away from 0 and only a − y shrinks."
+        )
 
 st.info(
     "The cure for the first slowdown is a cost whose gradient does not carry σ′(z): "
-    f"see [The cross-entropy fix]({page_url('cross-entropy')})."
+    f"see {link('cross-entropy', 'The cross-entropy fix')}."
 )

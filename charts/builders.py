@@ -127,6 +127,7 @@ def heatmap(
     y_title: str,
     value_title: str,
     scheme: str = "viridis",
+    colour_range: tuple[str, str] | None = None,
     log_value: bool = False,
     height: int = HEIGHT,
 ) -> alt.Chart:
@@ -137,10 +138,11 @@ def heatmap(
     cells = df.assign(
         _x0=df[x] - half_x, _x1=df[x] + half_x, _y0=df[y] - half_y, _y1=df[y] + half_y
     )
+    scale = {"range": list(colour_range)} if colour_range else {"scheme": scheme}
     colour = (
         alt.Color(f"{value}:Q")
         .title(value_title)
-        .scale(scheme=scheme, type="log" if log_value else "linear")
+        .scale(type="log" if log_value else "linear", **scale)
     )
     enc = {
         "x": alt.X("_x0:Q")

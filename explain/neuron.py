@@ -138,7 +138,8 @@ class GradientProfile(NamedTuple):
     """Over a range of z: the error |a - y| and |dC/dz| for each cost, all (n,)."""
 
     z: np.ndarray
-    error: np.ndarray
+    error: np.ndarray  # |a - y|
+    signed_error: np.ndarray  # a - y
     quadratic: np.ndarray
     cross_entropy: np.ndarray
 
@@ -149,6 +150,7 @@ def gradient_profile(y: float, z: np.ndarray) -> GradientProfile:
     return GradientProfile(
         z=z,
         error=np.abs(sigmoid(z) - y),
+        signed_error=sigmoid(z) - y,
         quadratic=np.abs(get_cost("quadratic").delta(zk, yk)[:, 0]),
         cross_entropy=np.abs(get_cost("cross_entropy").delta(zk, yk)[:, 0]),
     )
@@ -203,13 +205,23 @@ def window(run: NeuronRun, margin: float = 1.0) -> tuple[tuple[float, float], tu
     return (w_lo, w_hi), (b_lo, b_hi)
 
 
-def cost_derivation(a: float, y: float, x: float) -> dict[str, float]:
-    """The chain-rule pieces of dC/dw at output a, for both costs (the cancellation, in numbers)."""
-    sp = a * (1.0 - a)
-    dC_da = (a - y) / sp if sp > 0 else float("inf")
+def cost_derivation(z: float, y: float, x: float) -> dict[str, float]:
+    """The chain-rule pieces of dC/dw at weighted input z, for both costs.
+
+    sigma'(z) is computed from z (not as a(1 - a) from a rounded a), so a saturated
+    neuron gets its true tiny value; dC/da of cross-entropy is (a - y) / sigma'(z).
+    """
+    a = float(sigmoid(np.array(z)))
+    sp = float(sigmoid_prime(np.array(z)))
     return {
-        "dC_da": dC_da,  # cross-entropy: (a - y) / (a (1 - a))
+        "a": a,
+        "dC_da": (a - y) / sp if sp > 0 else float("inf"),
         "sigma_prime": sp,
         "cross_entropy": (a - y) * x,  # dC/da * sigma' * x: sigma' cancels
         "quadratic": (a - y) * sp * x,
     }
+
+
+def by_error(run: NeuronRun, y: float) -> np.ndarray:
+    """Indices of the neurons of ``run``, from the largest initial error |a - y| down."""
+    return np.argsort(-np.abs(run.a[0] - y), kind="stable")

@@ -98,9 +98,16 @@ def test_cross_entropy_gradient_is_error_times_x_and_sigma_prime_cancels():
         NeuronSetup(w0=(2.0,), b0=(2.0,), x=1.5, y=0.0, eta=0.005, epochs=3, cost="cross_entropy")
     )
     np.testing.assert_allclose(run.dC_dw[:, 0], (run.a[:, 0] - 0.0) * 1.5, rtol=1e-12)
-    d = cost_derivation(0.98, 0.0, 1.0)
+    d = cost_derivation(4.0, 0.0, 1.0)
+    a = 1 / (1 + math.exp(-4.0))
+    assert d["a"] == pytest.approx(a)
     assert d["dC_da"] * d["sigma_prime"] == pytest.approx(d["cross_entropy"])
-    assert d["quadratic"] == pytest.approx(0.98 * 0.98 * 0.02)
+    assert d["quadratic"] == pytest.approx(a * a * (1 - a))
+    # saturated: sigma' from z keeps its true tiny value instead of a(1 - a) = 0
+    sat = cost_derivation(40.0, 0.0, 3.0)
+    assert 0 < sat["sigma_prime"] < 1e-17
+    assert sat["quadratic"] == pytest.approx(3.0 * sat["sigma_prime"], rel=1e-12)
+    assert math.isfinite(sat["dC_da"])
 
 
 def test_gradient_profile_reverses_for_the_quadratic_cost():

@@ -15,7 +15,11 @@ def test_slowdown_defaults_to_the_badly_wrong_start_and_quotes_live_numbers():
     assert set(cost["start"]) == {"starts close", "starts badly wrong"}
     run = train_neuron(NeuronSetup(w0=(0.6, 2.0), b0=(0.9, 2.0)))
     wrong = first_epoch_within(run.a[:, 1], 0.0, 0.5 * run.a[0, 1])
-    assert f"it needs **{wrong}** epochs" in text(at)
+    assert (
+        f"starts badly wrong (a = {run.a[0, 1]:.3f}, error {run.a[0, 1]:.3f}): **{wrong}**"
+        in text(at)
+    )
+    assert "bigger mistake takes" in text(at)
     assert "for the neuron that starts badly wrong" in text(at)
 
 
@@ -55,25 +59,42 @@ def test_slowdown_extreme_settings_from_the_url():
 
 def test_cross_entropy_eta_mode_changes_the_curves():
     at = run_page(CROSS)
-    book = charts(at)["Output a against epoch"]
-    assert set(book["cost"]) == {"quadratic", "cross-entropy"}
-    assert "η = 0.15 for the quadratic cost and 0.005 for cross-entropy" in text(at)
-    at.radio(key="eta_mode").set_value("same").run()
     same = charts(at)["Output a against epoch"]
+    assert set(same["cost"]) == {"quadratic", "cross-entropy"}
+    assert "η = 0.15 for the quadratic cost and 0.15 for cross-entropy" in text(at)
+    at.radio(key="eta_mode").set_value("book").run()
+    book = charts(at)["Output a against epoch"]
     ce = lambda df: df[(df["cost"] == "cross-entropy") & (df["start"] == "starts badly wrong")]  # noqa: E731
     assert ce(same)["a"].iloc[-1] < ce(book)["a"].iloc[-1] - 0.3  # 30x the step: far faster
-    assert "η = 0.15 for the quadratic cost and 0.15 for cross-entropy" in text(at)
+    assert "η = 0.15 for the quadratic cost and 0.005 for cross-entropy" in text(at)
 
 
-def test_cross_entropy_derivation_and_push_use_live_numbers():
-    at = run_page(CROSS, {"w0": "3", "b0": "1"})
-    run = train_neuron(NeuronSetup(w0=(3.0,), b0=(1.0,), cost="cross_entropy", eta=0.005))
-    a0 = run.a[0, 0]
+def test_cross_entropy_pushes_the_bigger_mistake_harder():
+    at = run_page(CROSS)
     body = text(at)
-    assert f"a = {a0:.4f}" in body
-    assert f"{a0:.4g}" in body  # (a - y) x with x = 1
-    profile = charts(at)["How hard each cost pushes, against the size of the error (y = 0)"]
-    assert set(profile["cost"].dropna()) == {"quadratic", "cross-entropy"}
+    assert "cross-entropy pushes the start with the bigger error **harder**" in body
+    run = train_neuron(NeuronSetup(w0=(0.6, 2.0), b0=(0.9, 2.0)))
+    ratio = abs(run.dC_db[0, 0] / run.dC_db[0, 1])
+    assert f"**{ratio:.1f}× less**" in body
+
+
+def test_cross_entropy_derivation_follows_the_epoch_slider():
+    at = run_page(CROSS, {"w0": "3", "b0": "1"})
+    run = train_neuron(NeuronSetup(w0=(3.0,), b0=(1.0,), cost="cross_entropy", eta=0.15))
+    assert f"a = {run.a[0, 0]:.4g}" in text(at)
+    at.slider(key="epoch").set_value(40).run()
+    assert "at epoch 40 for your neuron" in text(at)
+    assert f"a = {run.a[40, 0]:.4g}" in text(at)
+    profile = charts(at)["How hard each cost pushes, against the error (y = 0)"]
+    dots = profile[profile["label"].notna()]
+    assert np.allclose(dots["error"], run.a[40, 0])
+
+
+def test_cross_entropy_survives_x_zero_and_saturation():
+    for query in ({"x": "0"}, {"w0": "10", "b0": "10", "x": "3"}, {"y": "1", "x": "-3"}):
+        at = run_page(CROSS, query)
+        assert_charts_finite(at)
+        assert "nan" not in text(at).lower()
 
 
 def test_cross_entropy_mnist_comparison_reacts_to_its_controls():
@@ -81,7 +102,8 @@ def test_cross_entropy_mnist_comparison_reacts_to_its_controls():
     acc = charts(at)["Validation accuracy on 1,000 held-out digits"]
     assert set(acc["cost"]) == {"quadratic", "cross-entropy", "softmax + log-likelihood"}
     assert acc["epoch"].max() == 3
-    at.selectbox(key="m_init").set_value("normal").run()
+    assert "η = 2 against 0.5 for the others" in text(at)
+    at.selectbox(key="m_init").set_value("scaled").run()
     acc2 = charts(at)["Validation accuracy on 1,000 held-out digits"]
     assert not np.allclose(acc["value"], acc2["value"])
     assert_charts_finite(at)

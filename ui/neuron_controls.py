@@ -24,12 +24,14 @@ def neuron_controls(*, show_eta: bool = True) -> NeuronControls:
 
     The default start is the badly wrong one (w = 2, b = 2): the case the lesson is about.
     """
-    presets = {
-        name: {"w0": w, "b0": b, "x": 1.0, "y": 0.0, "eta": 0.15, "epochs": 300}
-        for name, (w, b) in PRESETS.items()
-    }
+    base = {"x": 1.0, "y": 0.0, "epochs": 300} | ({"eta": 0.15} if show_eta else {})
+    presets = {name: {"w0": w, "b0": b} | base for name, (w, b) in PRESETS.items()}
     labels = {n: f"{PRESET_LABELS[n]}: w = {w:g}, b = {b:g}" for n, (w, b) in PRESETS.items()}
-    st.markdown("**Presets** (x = 1, y = 0, η = 0.15, 300 epochs, as in Nielsen's chapter 3)")
+    st.markdown(
+        "**Presets** (x = 1, y = 0, "
+        + ("η = 0.15, " if show_eta else "")
+        + "300 epochs, as in Nielsen's chapter 3)"
+    )
     widgets.preset_buttons(presets, labels, key="preset")
     c1, c2, c3 = st.columns(3)
     with c1:

@@ -33,7 +33,7 @@ PAGES: tuple[PageInfo, ...] = (
     ),
     PageInfo(
         "app_pages/vanishing_gradients.py",
-        "Vanishing gradients",
+        "Vanishing and exploding gradients",
         "Deep networks",
         "vanishing-gradients",
         ":material/trending_down:",
