@@ -8,11 +8,13 @@ same colour means the same cost, curve or layer on every page.
 from charts.builders import (
     bar_chart,
     heatmap,
+    histogram_grid,
     hline,
     labelled_points,
     layered,
     line_chart,
     range_rules,
+    shaded_spans,
     vline,
 )
 from charts.palette import LAYER_COLOURS, SERIES_COLOURS, layer_name
@@ -22,11 +24,13 @@ __all__ = [
     "SERIES_COLOURS",
     "bar_chart",
     "heatmap",
+    "histogram_grid",
     "hline",
     "labelled_points",
     "layer_name",
     "layered",
     "line_chart",
     "range_rules",
+    "shaded_spans",
     "vline",
 ]

@@ -180,6 +180,52 @@ def range_rules(
     return alt.Chart(df).mark_rule(strokeWidth=2, opacity=0.6).encode(**enc)
 
 
+def shaded_spans(df: pd.DataFrame, *, x: str, x2: str, label: str, color: str = "#bbbbbb"):
+    """Grey vertical bands from x to x2 (e.g. where an activation saturates), with tooltips."""
+    return (
+        alt.Chart(df)
+        .mark_rect(opacity=0.25, color=color)
+        .encode(x=f"{x}:Q", x2=f"{x2}:Q", tooltip=[alt.Tooltip(f"{label}:N", title="region")])
+    )
+
+
+def histogram_grid(
+    df: pd.DataFrame,
+    *,
+    x: str,
+    x2: str,
+    y: str,
+    panel: str,
+    title: str,
+    x_title: str,
+    y_title: str,
+    columns: int = 5,
+    panel_order=None,
+    color: str | None = None,
+    panel_width: int = 150,
+    panel_height: int = 110,
+) -> alt.FacetChart:
+    """Small multiples of histograms (bins from x to x2, height y), one panel per ``panel``
+    value, all on shared axes so that the panels can be compared by eye."""
+    order = list(panel_order) if panel_order is not None else list(dict.fromkeys(df[panel]))
+    colour = _colour(df, color, None, None).legend(None) if color else alt.value("#0072B2")
+    base = (
+        alt.Chart(df)
+        .mark_rect()
+        .encode(
+            x=alt.X(f"{x}:Q").title(x_title),
+            x2=f"{x2}:Q",
+            y=alt.Y(f"{y}:Q").title(y_title),
+            color=colour,
+            tooltip=_tooltip(df, [panel, x, x2, y], ".3g"),
+        )
+        .properties(width=panel_width, height=panel_height)
+    )
+    return base.facet(
+        facet=alt.Facet(f"{panel}:N").sort(order).title(None), columns=columns
+    ).properties(title=title)
+
+
 def hline(value: float, label: str, *, color: str = "#555555") -> alt.LayerChart:
     """A dashed horizontal reference line with its label at the right end."""
     df = pd.DataFrame({"y": [value], "label": [label]})

@@ -92,3 +92,16 @@ def layers_frame(epochs: np.ndarray, values: np.ndarray, **constants) -> pd.Data
             "value": values.ravel(),
         }
     ).assign(**constants)
+
+
+def histograms_frame(edges: np.ndarray, fractions: np.ndarray, panel_names: list[str]):
+    """Columns (lo, hi, share, layer): one row per bin per layer, for histogram_grid."""
+    n_bins = len(edges) - 1
+    return pd.DataFrame(
+        {
+            "lo": np.tile(edges[:-1], len(panel_names)),
+            "hi": np.tile(edges[1:], len(panel_names)),
+            "share": fractions.ravel(),
+            "layer": np.repeat(panel_names, n_bins),
+        }
+    )

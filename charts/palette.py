@@ -36,6 +36,13 @@ SERIES_COLOURS: dict[str, str] = {
     "exploding: w = 100, z = 0": OKABE_ITO["vermillion"],
     "this site": OKABE_ITO["blue"],
     "Nielsen's book": "#8C8C8C",
+    "2σ(2z) − 1": OKABE_ITO["sky"],
+    "f(z)": OKABE_ITO["blue"],
+    "f′(z)": OKABE_ITO["orange"],
+    "positive inputs": OKABE_ITO["vermillion"],
+    "zero-centred inputs": OKABE_ITO["blue"],
+    "raw pixels": OKABE_ITO["vermillion"],
+    "mean-subtracted pixels": OKABE_ITO["blue"],
     "training": OKABE_ITO["blue"],
     "validation": OKABE_ITO["orange"],
 }

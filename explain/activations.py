@@ -135,3 +135,15 @@ def log_softmax(z: Array) -> Array:
 def softplus(z: Array) -> Array:
     """ln(1 + e^z) without overflow; -softplus(-z) = ln sigma(z)."""
     return np.logaddexp(0.0, np.asarray(z, dtype=float))
+
+
+def flat_regions(name: str, z: np.ndarray, *, slope: float = 0.01, share: float = 0.05):
+    """The intervals of z (sorted grid) where act'(z) < share * max slope: (start, end) pairs.
+
+    Where a unit's derivative is this small it passes almost no gradient: saturated
+    (sigmoid, tanh) or switched off (ReLU for z < 0).
+    """
+    act = get_activation(name, slope=slope)
+    flat = act.prime(z) < share * act.max_slope
+    edges = np.flatnonzero(np.diff(np.r_[False, flat, False].astype(int)))
+    return [(float(z[s]), float(z[e - 1])) for s, e in zip(edges[::2], edges[1::2])]

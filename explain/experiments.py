@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from explain.datasets import load_mnist
+from explain.datasets import Dataset, load_mnist
 from explain.network import NetworkSpec, init_params
 from explain.training import TrainConfig, TrainResult, train
 
@@ -37,6 +37,9 @@ class MnistExperiment:
     lmbda: float = 0.0
     seed: int = 0
     record_every: int = 1
+    bias_value: float = 0.0  # for bias_init == "constant"
+    centre: bool = False  # subtract the training digits' mean pixel values
+    slope: float = 0.01  # leaky ReLU's negative slope
 
     @property
     def spec(self) -> NetworkSpec:
@@ -44,8 +47,10 @@ class MnistExperiment:
             self.sizes,
             self.activation,
             self.cost,
+            slope=self.slope,
             weight_init=self.weight_init,
             bias_init=self.bias_init,
+            bias_value=self.bias_value,
         )
 
     def with_(self, **changes) -> MnistExperiment:
@@ -57,7 +62,10 @@ def run_mnist(
 ) -> TrainResult:
     """Initialize from ``exp.seed`` (the same weights for every cost), train, and record."""
     data = load_mnist()
-    train_set = data.train.take(exp.n_train)
+    train_set, validation = data.train.take(exp.n_train), data.validation
+    if exp.centre:
+        mean = train_set.x.mean(axis=0)
+        train_set, validation = centred(train_set, mean), centred(validation, mean)
     rng = np.random.default_rng(exp.seed)
     params = init_params(exp.spec, rng=rng)
     config = TrainConfig(exp.epochs, exp.batch_size, exp.eta, exp.lmbda)
@@ -67,8 +75,13 @@ def run_mnist(
         train_set,
         config,
         rng=rng,
-        eval_data=data.validation,
+        eval_data=validation,
         probe=train_set.take(1000),
         on_epoch=on_epoch,
         record_every=exp.record_every,
     )
+
+
+def centred(data: Dataset, mean: np.ndarray) -> Dataset:
+    """The same samples minus ``mean`` (the training set's mean, also for evaluation data)."""
+    return Dataset(data.x - mean, data.y, data.labels)

@@ -90,10 +90,12 @@ def weight_init(name: str, *, sigma: float = 1.0, value: float = 0.5) -> Initial
     return WEIGHT_INITS[name]
 
 
-def bias_init(name: str, n: int, *, rng: np.random.Generator) -> np.ndarray:
-    """Biases: 'zeros' or 'normal' (N(0, 1), as in Nielsen's networks)."""
+def bias_init(name: str, n: int, *, rng: np.random.Generator, value: float = 0.0) -> np.ndarray:
+    """Biases: 'zeros', 'normal' (N(0, 1), as in Nielsen's networks) or 'constant' (value)."""
     if name == "zeros":
         return np.zeros(n)
     if name == "normal":
         return rng.normal(0.0, 1.0, size=n)
-    raise KeyError(f"unknown bias initializer {name!r}; choose 'zeros' or 'normal'")
+    if name == "constant":
+        return np.full(n, float(value))
+    raise KeyError(f"unknown bias initializer {name!r}; choose 'zeros', 'normal' or 'constant'")

@@ -43,6 +43,7 @@ class NetworkSpec:
     bias_init: str = "normal"
     init_sigma: float = 1.0  # for weight_init == "gaussian"
     init_value: float = 0.5  # for weight_init == "constant"
+    bias_value: float = 0.0  # for bias_init == "constant"
 
     @property
     def hidden(self) -> Activation:
@@ -89,7 +90,9 @@ def init_params(spec: NetworkSpec, *, rng: np.random.Generator) -> Params:
     init = weight_init(spec.weight_init, sigma=spec.init_sigma, value=spec.init_value)
     pairs = list(zip(spec.sizes[:-1], spec.sizes[1:]))
     W = tuple(init(n_in, n_out, rng=rng) for n_in, n_out in pairs)
-    b = tuple(bias_init(spec.bias_init, n_out, rng=rng) for _, n_out in pairs)
+    b = tuple(
+        bias_init(spec.bias_init, n_out, rng=rng, value=spec.bias_value) for _, n_out in pairs
+    )
     return Params(W, b)
 
 

@@ -65,6 +65,7 @@ class LayerStats(NamedTuple):
     act_mean: np.ndarray
     act_std: np.ndarray
     saturated: np.ndarray  # fraction of units x samples with act'(z) < 5% of its maximum
+    dead: np.ndarray  # fraction of units with z <= 0 on every probe sample (never active)
 
 
 class History(NamedTuple):
@@ -82,6 +83,7 @@ class History(NamedTuple):
     act_mean: np.ndarray
     act_std: np.ndarray
     saturated: np.ndarray
+    dead: np.ndarray
 
 
 class TrainResult(NamedTuple):
@@ -101,7 +103,17 @@ def layer_stats(spec: NetworkSpec, params: Params, probe: Dataset) -> LayerStats
         act_mean=np.array([a.mean() for a in acts]),
         act_std=np.array([a.std() for a in acts]),
         saturated=np.array([np.mean(hidden.prime(z) < 0.05 * hidden.max_slope) for z in zs]),
+        dead=np.array([dead_fraction(z) for z in zs]),
     )
+
+
+def dead_fraction(z: np.ndarray) -> float:
+    """Fraction of units (columns of z, (N, n)) that are never active: z <= 0 for every sample.
+
+    A dead ReLU unit gets no gradient through its activation, so nothing revives it; a
+    leaky ReLU unit in the same state still passes a gradient of slope * delta.
+    """
+    return float(np.mean(np.all(z <= 0, axis=0)))
 
 
 def evaluate(spec: NetworkSpec, params: Params, data: Dataset) -> tuple[float, float]:

@@ -10,7 +10,9 @@ import streamlit as st
 
 from explain.datasets import load_mnist
 from explain.experiments import MnistExperiment, run_mnist
-from explain.network import init_params
+from explain.network import NetworkSpec, init_params
+from explain.propagation import DeepSetup, Propagation, propagate
+from explain.symmetry import SymmetryRun, symmetry_run
 from explain.training import TrainResult
 from explain.unstable import hidden_spec, init_gradients, init_norms_over_seeds, jacobian_norms
 
@@ -63,3 +65,35 @@ def jacobian_factor_norms(n_hidden: int, activation: str, weight_init: str, seed
     spec = hidden_spec(n_hidden, activation, weight_init)
     params = init_params(spec, rng=np.random.default_rng(seed))
     return jacobian_norms(spec, params, load_mnist().train.x[:200])
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def depth_gradient_norms(
+    activation: str, depth: int, width: int, weight_init: str, seed: int, slope: float = 0.01
+) -> np.ndarray:
+    """||dC/db^l|| of every hidden layer of a fresh [784, width x depth, 10] network, zero
+    biases, over 500 training digits."""
+    spec = NetworkSpec(
+        (784, *(width,) * depth, 10),
+        activation,
+        "cross_entropy",
+        slope=slope,
+        weight_init=weight_init,
+        bias_init="zeros",
+    )
+    return init_gradients(spec, seed, n_images=500).norms
+
+
+@st.cache_data(show_spinner="Sending 1,000 inputs through the layers…", max_entries=128)
+def deep_propagation(setup: DeepSetup) -> Propagation:
+    """``propagate`` cached: the 500-wide case takes a few tenths of a second."""
+    return propagate(setup)
+
+
+@st.cache_data(show_spinner="Training with equal and with random weights…", max_entries=64)
+def symmetry_runs(hidden: int, epochs: int, seed: int) -> dict[str, SymmetryRun]:
+    """The symmetry experiment for zero, constant and random (N(0, 1/n_in)) weights."""
+    return {
+        init: symmetry_run(init, hidden=hidden, epochs=epochs, seed=seed)
+        for init in ("zeros", "constant", "scaled")
+    }

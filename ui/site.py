@@ -38,6 +38,20 @@ PAGES: tuple[PageInfo, ...] = (
         "vanishing-gradients",
         ":material/trending_down:",
     ),
+    PageInfo(
+        "app_pages/activations.py",
+        "Activation functions",
+        "Deep networks",
+        "activations",
+        ":material/show_chart:",
+    ),
+    PageInfo(
+        "app_pages/weight_init.py",
+        "Weight initialization",
+        "Deep networks",
+        "weight-initialization",
+        ":material/tune:",
+    ),
 )
 
 
