@@ -192,7 +192,7 @@ with left:
             x_integer=True,
             title="Difference between hidden units",
             x_title="epoch",
-            y_title="largest difference between two units' weights",
+            y_title="largest weight difference",
         ),
         "Both equal starts stay at exactly 0 (their lines overlap) during training: the units "
         "never separate. Random starts differ from the first step and keep diverging.",

@@ -11,9 +11,9 @@ from charts.palette import colours_for
 HEIGHT = 320
 
 
-def _colour(df: pd.DataFrame, field: str | None, title: str | None, order=None):
+def _colour(df: pd.DataFrame, field: str | None, title: str | None, order=None, fixed=None):
     if field is None:
-        return alt.value(colours_for(["σ(z)"])[0])
+        return alt.value(fixed or colours_for(["σ(z)"])[0])
     names = list(order) if order is not None else list(dict.fromkeys(df[field]))
     return alt.Color(f"{field}:N").scale(domain=names, range=colours_for(names)).title(title)
 
@@ -74,7 +74,14 @@ def line_chart(
     if dash is not None:
         # first value drawn solid, the next ones dashed, in order of appearance
         dash_domain = list(dict.fromkeys(df[dash]))
-        enc["strokeDash"] = alt.StrokeDash(f"{dash}:N").title(dash).scale(domain=dash_domain)
+        enc["strokeDash"] = (
+            alt.StrokeDash(f"{dash}:N")
+            .title(dash)
+            .scale(domain=dash_domain)
+            .legend(
+                symbolType="stroke", symbolStrokeWidth=2, symbolSize=300, symbolStrokeColor="#333"
+            )
+        )
     if x_integer:
         enc["x"] = enc["x"].axis(tickMinStep=1, format="d")
     if order is not None:
@@ -102,13 +109,18 @@ def bar_chart(
     height: int = HEIGHT,
     tooltip_fmt: str = ".4g",
     extra_tooltip: tuple[str, ...] = (),
+    fixed_colour: str | None = None,
 ) -> alt.Chart:
-    """Bars of y for each category x, optionally grouped side by side by ``x_offset``."""
+    """Bars of y for each category x, optionally grouped side by side by ``x_offset``.
+
+    With no ``color`` field every bar gets ``fixed_colour`` (the palette's entry for what the
+    bars show) and there is no legend.
+    """
     x_enc = alt.X(f"{x}:N").title(x_title).sort(x_sort).axis(labelAngle=0)
     enc = {
         "x": x_enc,
         "y": _axis(alt.Y, y, y_title, log_y, domain=y_domain),
-        "color": _colour(df, color, color_title, color_order),
+        "color": _colour(df, color, color_title, color_order, fixed_colour),
         "tooltip": _tooltip(df, [color, x_offset, x, y, *extra_tooltip], tooltip_fmt),
     }
     if x_offset is not None:
@@ -227,14 +239,14 @@ def histogram_grid(
 
 
 def hline(value: float, label: str, *, color: str = "#555555") -> alt.LayerChart:
-    """A dashed horizontal reference line with its label at the right end."""
+    """A dashed horizontal reference line with its label above its left end."""
     df = pd.DataFrame({"y": [value], "label": [label]})
     base = alt.Chart(df)
     rule = base.mark_rule(strokeDash=[4, 4], color=color).encode(
         y="y:Q", tooltip=[alt.Tooltip("label:N", title="reference")]
     )
-    text = base.mark_text(align="right", baseline="bottom", dx=-4, dy=-2, color=color).encode(
-        y="y:Q", x=alt.value("width"), text="label:N"
+    text = base.mark_text(align="left", baseline="bottom", dx=4, dy=-2, color=color).encode(
+        y="y:Q", x=alt.value(0), text="label:N"
     )
     return rule + text
 

@@ -14,7 +14,13 @@ from explain.network import NetworkSpec, init_params
 from explain.propagation import DeepSetup, Propagation, propagate
 from explain.symmetry import SymmetryRun, symmetry_run
 from explain.training import TrainResult
-from explain.unstable import hidden_spec, init_gradients, init_norms_over_seeds, jacobian_norms
+from explain.unstable import (
+    backward_shrinkage,
+    hidden_spec,
+    init_gradients,
+    init_norms_over_seeds,
+    jacobian_norms,
+)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -61,10 +67,12 @@ def init_bias_gradients(n_hidden: int, activation: str, weight_init: str, seed: 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def jacobian_factor_norms(n_hidden: int, activation: str, weight_init: str, seed: int):
-    """Spectral norms of each hidden layer's backward factor, at initialization, 200 digits."""
+    """(spectral norms of each hidden layer's backward factor, measured ||delta^1||/||delta^L||)
+    at initialization, over 200 digits."""
     spec = hidden_spec(n_hidden, activation, weight_init)
     params = init_params(spec, rng=np.random.default_rng(seed))
-    return jacobian_norms(spec, params, load_mnist().train.x[:200])
+    digits = load_mnist().train.take(200)
+    return jacobian_norms(spec, params, digits.x), backward_shrinkage(spec, params, digits)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

@@ -1,0 +1,31 @@
+"""Number formatting shared by the pages (text only, no streamlit)."""
+
+from __future__ import annotations
+
+import math
+
+
+def sci_latex(log10_abs: float, sign: float = 1.0) -> str:
+    """A magnitude given by its log10 as LaTeX: 9.9 \\times 10^{-6}, exact far beyond float64."""
+    if not math.isfinite(log10_abs):
+        return "0"
+    exponent = math.floor(log10_abs)
+    mantissa = 10 ** (log10_abs - exponent)
+    if mantissa >= 9.995:
+        mantissa, exponent = 1.0, exponent + 1
+    prefix = "-" if sign < 0 else ""
+    if -3 <= exponent <= 3:
+        return f"{prefix}{mantissa * 10**exponent:.4g}"
+    return rf"{prefix}{mantissa:.2f} \times 10^{{{exponent}}}"
+
+
+def times(ratio: float) -> str:
+    """'4.2× larger' or '3.1× smaller' for a ratio of two positive sizes."""
+    if not math.isfinite(ratio) or ratio <= 0:
+        return "not comparable"
+    return f"**{ratio:,.3g}×** larger" if ratio >= 1 else f"**{1 / ratio:,.3g}×** smaller"
+
+
+def plural(n: int, word: str) -> str:
+    """'1 epoch', '3 epochs'."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
