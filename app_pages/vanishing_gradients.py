@@ -6,7 +6,7 @@ import streamlit as st
 
 from charts import bar_chart, hline, labelled_points, layered, line_chart, range_rules, vline
 from charts.frames import curves_frame, layers_frame, points_frame
-from charts.palette import SERIES_COLOURS, layer_name
+from charts.palette import layer_name
 from explain.initializers import WEIGHT_INIT_LABELS
 from explain.unstable import (
     BOOK_ACCURACY,
@@ -115,47 +115,31 @@ def bars_frame(ch, name):
     return df[np.isfinite(df["log10"])]
 
 
-left, mid, right = st.columns([5, 4, 4], gap="medium")
+left, right = st.columns([3, 2], gap="large")
 with left:
+    both = pd.concat(
+        [bars_frame(chain, "your chain"), bars_frame(boom, "exploding: w = 100, z = 0")]
+    )
     show_chart(
         layered(
             bar_chart(
-                bars_frame(chain, "your chain"),
+                both,
                 x="layer",
                 y="log10",
-                fixed_colour=SERIES_COLOURS["your chain"],
-                title="Your chain: each layer's bias gradient",
+                color="chain",
+                color_title="chain",
+                x_offset="chain",
+                title="Each layer's bias gradient, your chain beside the exploding one",
                 x_title="layer j (1 = first)",
                 y_title="log₁₀ |∂C/∂b_j|",
                 x_sort=list(range(1, depth + 1)),
-                height=280,
             ),
             hline(0.0, "|∂C/∂b| = 1"),
-            height=280,
         ),
-        "The axis is log₁₀: 0 is a gradient of 1, −3 is 1/1000. Bars below 0 are gradients "
-        "smaller than 1; for random N(0, 1) weights they usually shrink layer by layer towards "
-        "the input (left).",
-    )
-with mid:
-    show_chart(
-        layered(
-            bar_chart(
-                bars_frame(boom, "exploding: w = 100, z = 0"),
-                x="layer",
-                y="log10",
-                fixed_colour=SERIES_COLOURS["exploding: w = 100, z = 0"],
-                title="Exploding: every w = 100, every z = 0",
-                x_title="layer j",
-                y_title="log₁₀ |∂C/∂b_j|",
-                x_sort=list(range(1, depth + 1)),
-                height=280,
-            ),
-            hline(0.0, "1"),
-            height=280,
-        ),
-        f"Every factor is w·σ′(0) = 100 × 1/4 = {boom.factor[0]:g}: each layer back multiplies "
-        "the gradient by 25, on a logarithmic axis a straight staircase up.",
+        "The axis is log₁₀, so it stays readable from 10⁻¹⁰⁰⁰ to 10⁴⁰: 0 is a gradient of 1, −3 "
+        "is 1/1000. Blue is your chain: bars below 0 are gradients smaller than 1. Vermillion "
+        f"(every w = 100, every z = 0) grows by w·σ′(0) = 100 × 1/4 = {boom.factor[0]:g} per "
+        "layer.",
     )
 with right:
     g1, g3 = (chain.log10_grad[0], chain.log10_grad[2]) if depth >= 3 else (np.nan, np.nan)
@@ -447,9 +431,23 @@ with tabs[1]:
         )
 with tabs[2]:
     if tabs[2].open:
-        a_epochs = widgets.slider("Epochs", "acc_epochs", 1, 30, 30)
+        e_col, l_col = st.columns(2)
+        with e_col:
+            a_epochs = widgets.slider("Epochs", "acc_epochs", 1, 30, 30)
+        with l_col:
+            scaled_l = book_lmbda(8000)
+            lmbda = widgets.radio(
+                "L2 strength λ",
+                "acc_lmbda",
+                [scaled_l, 5.0],
+                scaled_l,
+                labels={
+                    scaled_l: f"{scaled_l:g}: the book's decay per step on 8,000 digits",
+                    5.0: "5: the book's number (for 50,000 digits)",
+                },
+            )
         results = mnist_runs(
-            depth_accuracy_experiments(act, init, a_epochs, mseed),
+            depth_accuracy_experiments(act, init, a_epochs, mseed, lmbda),
             "Training four networks, mini-batch 10",
         )
         ours = {
@@ -496,9 +494,14 @@ with tabs[2]:
                 )
                 + "More layers should not hurt in principle (a layer could learn to pass its "
                 "input on), yet here they do not help: the extra layers' gradients are small. "
-                f"λ is {book_lmbda(8000):g}, which gives the book's weight decay per step "
-                "(ηλ/n) on 8,000 digits. Results vary by seed, most for the deepest network: "
-                "try a few."
+                + (
+                    f"λ is {lmbda:g}, which gives the book's weight decay per step (ηλ/n) on "
+                    "8,000 digits. "
+                    if lmbda == scaled_l
+                    else "λ = 5 on 8,000 digits decays the weights 6.25 times harder per step "
+                    "than the book's λ = 5 on 50,000, which hurts the deepest networks most. "
+                )
+                + "Results vary by seed, most for the deepest network: try a few."
             )
         diverged = [
             f"{k} hidden: {r.diverged_at}" for k, r in zip((1, 2, 3, 4), results) if r.diverged_at

@@ -225,15 +225,20 @@ def speed_of_learning_experiments(
 
 
 def depth_accuracy_experiments(
-    activation: str = "sigmoid", weight_init: str = "scaled", epochs: int = 30, seed: int = 0
+    activation: str = "sigmoid",
+    weight_init: str = "scaled",
+    epochs: int = 30,
+    seed: int = 0,
+    lmbda: float | None = None,
 ) -> list:
     """The book's accuracy-against-depth runs (mini-batch 10, eta 0.1) for 1 to 4 hidden layers,
     on our 8,000 training digits; only the start and the end are recorded.
 
     The book's lmbda = 5 was for n = 50,000: weight decay per step is eta lmbda / n, so on
-    8,000 digits the same decay needs lmbda = 0.8 (``book_lmbda``); lmbda = 5 here would
-    shrink the weights 6.25 times harder per step.
+    8,000 digits the same decay needs lmbda = 0.8 (``book_lmbda``, the default); lmbda = 5
+    here would shrink the weights 6.25 times harder per step.
     """
+    lmbda = book_lmbda(8000) if lmbda is None else lmbda
     from explain.experiments import MnistExperiment
 
     return [
@@ -245,7 +250,7 @@ def depth_accuracy_experiments(
             batch_size=10,
             epochs=epochs,
             eta=0.1,
-            lmbda=5.0,
+            lmbda=lmbda,
             seed=seed,
             record_every=epochs,
         )

@@ -6,14 +6,14 @@ from explain.unstable import ChainSetup, chain_gradients
 from tests.pagetools import assert_charts_finite, chart_datasets, charts, run_page, text
 
 PAGE = "app_pages/vanishing_gradients.py"
-MINE = "Your chain: each layer's bias gradient"
-BOOM = "Exploding: every w = 100, every z = 0"
+CHAIN = "Each layer's bias gradient, your chain beside the exploding one"
+MINE, BOOM = "your chain", "exploding: w = 100, z = 0"
 NORMS = "Speed of learning of each hidden layer at initialization"
 
 
-def bars(at, title):
-    df = charts(at)[title]
-    return df[df["chain"].notna()].sort_values("layer")
+def bars(at, name):
+    df = charts(at)[CHAIN]
+    return df[df["chain"] == name].sort_values("layer")
 
 
 def test_chain_bars_are_the_live_product_and_follow_depth():
@@ -105,3 +105,15 @@ def test_general_case_shows_bound_and_measured_shrinkage():
     body = text(at)
     assert "That is an upper bound" in body
     assert r"\delta^L" in body
+
+
+def test_accuracy_tab_lambda_choice_is_used_and_said():
+    at = run_page(
+        PAGE,
+        {
+            "mnist_tab": "Accuracy against depth",
+            "acc_epochs": "1",
+            "acc_lmbda": "5: the book's number (for 50,000 digits)",
+        },
+    )
+    assert "decays the weights 6.25 times harder" in text(at)

@@ -130,3 +130,13 @@ def test_speed_of_learning_the_last_layer_learns_faster():
     assert list(res.history.epoch) == [0, 5, 10]
     norms = res.history.grad_norm
     assert np.all(norms[:, -1] > 10 * norms[:, 0])
+
+
+def test_depth_accuracy_uses_the_books_decay_per_step_unless_told():
+    from explain.unstable import book_lmbda, depth_accuracy_experiments
+
+    assert book_lmbda(8000) == pytest.approx(0.8)
+    default = depth_accuracy_experiments()
+    assert [e.lmbda for e in default] == [pytest.approx(0.8)] * 4
+    assert [e.sizes[1:-1] for e in default] == [(30,) * k for k in (1, 2, 3, 4)]
+    assert {e.lmbda for e in depth_accuracy_experiments(lmbda=5.0)} == {5.0}
