@@ -18,13 +18,9 @@ from explain.neuron import (
 )
 from ui import widgets
 from ui.display import show_chart
+from ui.format import num
 from ui.neuron_controls import neuron_controls
 from ui.site import link
-
-
-def num(v: float) -> str:
-    """A number for a formula: 4 significant digits, negatives in brackets."""
-    return f"({v:.4g})" if v < 0 else f"{v:.4g}"
 
 
 st.title("Learning slowdown")

@@ -29,3 +29,8 @@ def times(ratio: float) -> str:
 def plural(n: int, word: str) -> str:
     """'1 epoch', '3 epochs'."""
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def num(v: float) -> str:
+    """A number for a formula: 4 significant digits, negatives in brackets."""
+    return f"({v:.4g})" if v < 0 else f"{v:.4g}"
