@@ -22,7 +22,6 @@ from ui.format import num
 from ui.neuron_controls import neuron_controls
 from ui.site import link
 
-
 st.title("Learning slowdown")
 st.markdown(
     "One sigmoid neuron gets the input x and should output y. It starts with weight w₀ and "
