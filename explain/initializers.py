@@ -70,7 +70,7 @@ WEIGHT_INITS: dict[str, Initializer] = {
 
 WEIGHT_INIT_LABELS: dict[str, str] = {
     "zeros": "zeros",
-    "small": "Gaussian, sigma 0.01",
+    "small": "Gaussian, σ = 0.01",
     "normal": "N(0, 1)",
     "scaled": "N(0, 1/n_in)",
     "xavier": "Xavier/Glorot (normal)",

@@ -66,6 +66,7 @@ class LayerStats(NamedTuple):
     act_std: np.ndarray
     saturated: np.ndarray  # fraction of units x samples with act'(z) < 5% of its maximum
     dead: np.ndarray  # fraction of units with z <= 0 on every probe sample (never active)
+    no_gradient: np.ndarray  # fraction of units whose delta is exactly 0 on every probe sample
 
 
 class History(NamedTuple):
@@ -84,6 +85,7 @@ class History(NamedTuple):
     act_std: np.ndarray
     saturated: np.ndarray
     dead: np.ndarray
+    no_gradient: np.ndarray
 
 
 class TrainResult(NamedTuple):
@@ -104,6 +106,7 @@ def layer_stats(spec: NetworkSpec, params: Params, probe: Dataset) -> LayerStats
         act_std=np.array([a.std() for a in acts]),
         saturated=np.array([np.mean(hidden.prime(z) < 0.05 * hidden.max_slope) for z in zs]),
         dead=np.array([dead_fraction(z) for z in zs]),
+        no_gradient=np.array([float(np.mean(np.all(d == 0, axis=0))) for d in grads.deltas[:-1]]),
     )
 
 

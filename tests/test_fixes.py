@@ -147,3 +147,27 @@ def test_centring_uses_the_training_mean():
     mean = data.train.x.mean(axis=0)
     np.testing.assert_allclose(centred(data.train, mean).x.mean(axis=0), 0.0, atol=1e-12)
     assert np.abs(centred(data.validation, mean).x.mean(axis=0)).max() < 0.1
+
+
+@pytest.mark.parametrize(
+    ("act", "init"), [("tanh", "xavier"), ("relu", "he"), ("sigmoid", "scaled"), ("tanh", "normal")]
+)
+def test_variance_rule_holds_in_every_layer(act, init):
+    from explain.propagation import propagation_stats
+
+    stats = propagation_stats(DeepSetup(activation=act, init=init, width=200, depth=6))
+    np.testing.assert_allclose(stats.var_z, stats.var_z_rule, rtol=0.2)
+    np.testing.assert_allclose(stats.act_hist.sum(axis=1), 1.0)
+
+
+def test_propagation_stats_flag_collapse_saturation_and_relu_zeros():
+    from explain.propagation import propagation_stats
+
+    small = propagation_stats(DeepSetup(activation="sigmoid", init="small", width=200))
+    assert small.spread[-1] < 1e-6 * small.spread[0]
+    assert small.act_std[-1] > 1e3 * small.spread[-1]  # pooled std hides the collapse
+    big = propagation_stats(DeepSetup(activation="tanh", init="normal", width=200))
+    assert np.all(big.saturated > 0.8)
+    assert np.all(big.grad_factor_rule > 1)  # large weights outweigh the small slopes
+    he = propagation_stats(DeepSetup(activation="relu", init="he", width=200))
+    np.testing.assert_allclose(he.saturated, 0.5, atol=0.05)

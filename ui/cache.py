@@ -11,7 +11,7 @@ import streamlit as st
 from explain.datasets import load_mnist
 from explain.experiments import MnistExperiment, run_mnist
 from explain.network import NetworkSpec, init_params
-from explain.propagation import DeepSetup, Propagation, propagate
+from explain.propagation import DeepSetup, PropagationStats, propagation_stats
 from explain.symmetry import SymmetryRun, symmetry_run
 from explain.training import TrainResult
 from explain.unstable import (
@@ -92,12 +92,6 @@ def depth_gradient_norms(
     return init_gradients(spec, seed, n_images=500).norms
 
 
-@st.cache_data(show_spinner="Sending 1,000 inputs through the layers…", max_entries=128)
-def deep_propagation(setup: DeepSetup) -> Propagation:
-    """``propagate`` cached: the 500-wide case takes a few tenths of a second."""
-    return propagate(setup)
-
-
 @st.cache_data(show_spinner="Training with equal and with random weights…", max_entries=64)
 def symmetry_runs(hidden: int, epochs: int, seed: int) -> dict[str, SymmetryRun]:
     """The symmetry experiment for zero, constant and random (N(0, 1/n_in)) weights."""
@@ -105,3 +99,9 @@ def symmetry_runs(hidden: int, epochs: int, seed: int) -> dict[str, SymmetryRun]
         init: symmetry_run(init, hidden=hidden, epochs=epochs, seed=seed)
         for init in ("zeros", "constant", "scaled")
     }
+
+
+@st.cache_data(show_spinner="Sending 1,000 inputs through the layers…", max_entries=256)
+def propagation_summary(setup: DeepSetup) -> PropagationStats:
+    """``propagation_stats`` cached: histograms and per-layer numbers, a few kB per setting."""
+    return propagation_stats(setup)

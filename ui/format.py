@@ -23,7 +23,7 @@ def times(ratio: float) -> str:
     """'4.2× larger' or '3.1× smaller' for a ratio of two positive sizes."""
     if not math.isfinite(ratio) or ratio <= 0:
         return "not comparable"
-    return f"**{ratio:,.3g}×** larger" if ratio >= 1 else f"**{1 / ratio:,.3g}×** smaller"
+    return f"**{nice(ratio)}×** larger" if ratio >= 1 else f"**{nice(1 / ratio)}×** smaller"
 
 
 def plural(n: int, word: str) -> str:
@@ -34,3 +34,17 @@ def plural(n: int, word: str) -> str:
 def num(v: float) -> str:
     """A number for a formula: 4 significant digits, negatives in brackets."""
     return f"({v:.4g})" if v < 0 else f"{v:.4g}"
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def nice(v: float) -> str:
+    """A number for prose: 3 significant digits, thousands separators, never 'e+04'."""
+    if v == 0 or not math.isfinite(v):
+        return "0" if v == 0 else str(v)
+    if 1e-3 <= abs(v) < 1e6:
+        return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
+    exponent = math.floor(math.log10(abs(v)))
+    mantissa = v / 10**exponent
+    return f"{mantissa:.2g} × 10{str(exponent).translate(_SUPERSCRIPT)}"
