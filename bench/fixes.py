@@ -21,7 +21,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from explain.experiments import MnistExperiment, run_mnist  # noqa: E402
-from explain.propagation import DeepSetup, propagate  # noqa: E402
+from explain.propagation import DeepSetup, propagation_stats  # noqa: E402
 from explain.symmetry import symmetry_run  # noqa: E402
 from explain.zero_centred import TwoWeightSetup, eta_scan, inputs, path  # noqa: E402
 
@@ -67,7 +67,7 @@ def init_training_largest() -> None:
 def main() -> None:
     print(f"{'computation':<58}{'seconds':>9}")
     for act, init in (("tanh", "xavier"), ("relu", "he"), ("sigmoid", "small")):
-        s = median_s(lambda a=act, i=init: propagate(DeepSetup(10, 500, a, i)))
+        s = median_s(lambda a=act, i=init: propagation_stats(DeepSetup(10, 500, a, i)))
         print(f"{f'10 x 500 layers, 1,000 inputs, {act} + {init} (median)':<58}{s:>9.2f}")
     s = median_s(zig_zag)
     print(f"{'two-weight neuron: both paths and both eta scans (median)':<58}{s:>9.2f}")

@@ -39,6 +39,7 @@ class Propagation(NamedTuple):
     activations: tuple[np.ndarray, ...]
     grads: tuple[np.ndarray, ...]
     weight_std: np.ndarray  # std of each layer's weights as drawn
+    primes: tuple[np.ndarray, ...]  # f'(z^l), kept because backward already needed them
 
 
 def propagate(setup: DeepSetup) -> Propagation:
@@ -59,13 +60,14 @@ def propagate(setup: DeepSetup) -> Propagation:
         Ws.append(W)
         zs.append(z)
         acts.append(a)
-    delta = rng.normal(0.0, 1.0, a.shape) * act.prime(zs[-1])
+    primes = [act.prime(z) for z in zs]
+    delta = rng.normal(0.0, 1.0, a.shape) * primes[-1]
     grads = [delta]
     for l in range(setup.depth - 1, 0, -1):
-        delta = (delta @ Ws[l].T) * act.prime(zs[l - 1])
+        delta = (delta @ Ws[l].T) * primes[l - 1]
         grads.append(delta)
     weight_std = np.array([W.std() for W in Ws])
-    return Propagation(x, tuple(zs), tuple(acts), tuple(grads[::-1]), weight_std)
+    return Propagation(x, tuple(zs), tuple(acts), tuple(grads[::-1]), weight_std, tuple(primes))
 
 
 class LayerHistograms(NamedTuple):
@@ -155,17 +157,16 @@ class PropagationStats(NamedTuple):
 def propagation_stats(setup: DeepSetup, bins: int = 40) -> PropagationStats:
     """Run ``propagate`` and reduce it to histograms and per-layer statistics."""
     prop = propagate(setup)
-    act = get_activation(setup.activation)
     lo, hi = histogram_limits(setup.activation, prop.activations)
     edges = np.linspace(lo, hi, bins + 1)
-    hist = np.array([np.histogram(np.clip(a, lo, hi), edges)[0] for a in prop.activations])
+    hist = np.array([_counts(a, lo, hi, bins) for a in prop.activations])
     outside = np.mean([np.mean((a < lo) | (a > hi)) for a in prop.activations])
     inputs = (prop.x, *prop.activations[:-1])
     var_w = prop.weight_std**2
     zs = prop.zs
     g_lim = max(float(np.percentile(np.abs(prop.grads[-1]), 99.5)), 1e-300)
     g_edges = np.linspace(-g_lim, g_lim, bins + 1)
-    g_hist = np.array([np.histogram(np.clip(g, -g_lim, g_lim), g_edges)[0] for g in prop.grads])
+    g_hist = np.array([_counts(g, -g_lim, g_lim, bins) for g in prop.grads])
     mean, std = layer_moments(prop.activations)
     return PropagationStats(
         edges,
@@ -180,5 +181,12 @@ def propagation_stats(setup: DeepSetup, bins: int = 40) -> PropagationStats:
         g_edges,
         g_hist / prop.grads[0].size,
         layer_moments(prop.grads)[1],
-        np.array([setup.width * v * np.mean(act.prime(z) ** 2) for v, z in zip(var_w, zs)]),
+        np.array([setup.width * v * np.mean(p * p) for v, p in zip(var_w, prop.primes)]),
     )
+
+
+def _counts(values: np.ndarray, lo: float, hi: float, bins: int) -> np.ndarray:
+    """Histogram counts on ``bins`` equal bins of [lo, hi], values outside clipped to the edges
+    (the same as np.histogram on clipped values, several times faster)."""
+    idx = ((values.ravel() - lo) * (bins / (hi - lo))).astype(np.int64)
+    return np.bincount(np.clip(idx, 0, bins - 1), minlength=bins)

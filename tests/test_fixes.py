@@ -171,3 +171,11 @@ def test_propagation_stats_flag_collapse_saturation_and_relu_zeros():
     assert np.all(big.grad_factor_rule > 1)  # large weights outweigh the small slopes
     he = propagation_stats(DeepSetup(activation="relu", init="he", width=200))
     np.testing.assert_allclose(he.saturated, 0.5, atol=0.05)
+
+
+def test_fast_histogram_counts_match_numpy():
+    from explain.propagation import _counts
+
+    v = np.random.default_rng(1).normal(0, 2, 50_000)
+    expect = np.histogram(np.clip(v, -1.5, 3.0), np.linspace(-1.5, 3.0, 31))[0]
+    np.testing.assert_array_equal(_counts(v, -1.5, 3.0, 30), expect)
