@@ -87,6 +87,16 @@ def line_chart(
     if order is not None:
         enc["order"] = alt.Order(f"{order}:Q")
         enc["tooltip"] = _tooltip(df, [color, dash, order, x, y], tooltip_fmt)
+    if dash is not None and points:
+        # points on a dashed line would replace the dash samples in the legend: draw them as
+        # their own layer under the lines, sharing (and so merging into) the colour legend
+        line = alt.Chart(df).mark_line(clip=True).encode(**enc)
+        dots = (
+            alt.Chart(df)
+            .mark_point(filled=True, clip=True)
+            .encode(x=enc["x"], y=enc["y"], color=enc["color"], tooltip=enc["tooltip"])
+        )
+        return alt.layer(dots, line).properties(title=title, height=height)
     mark = alt.Chart(df).mark_line(point=points, clip=True)
     return mark.encode(**enc).properties(title=title, height=height)
 
