@@ -88,20 +88,12 @@ show_chart(
 layers_idx = np.arange(1, depth + 1)
 scale = pd.concat(
     [
-        pd.DataFrame(
-            {
-                "layer": layers_idx,
-                "value": stats.act_std,
-                "statistic": "std of all values",
-            }
-        ),
-        pd.DataFrame(
-            {
-                "layer": layers_idx,
-                "value": stats.spread,
-                "statistic": "spread across inputs",
-            }
-        ),
+        pd.DataFrame({"layer": layers_idx, "value": v, "statistic": name})
+        for name, v in (
+            ("mean", stats.act_mean),
+            ("standard deviation", stats.act_std),
+            ("spread across inputs", stats.spread),
+        )
     ],
     ignore_index=True,
 )
@@ -109,21 +101,22 @@ left, right = st.columns(2, gap="large")
 with left:
     show_chart(
         line_chart(
-            scale[scale["value"] > 0],
+            scale,
             x="layer",
             y="value",
             color="statistic",
             color_title="statistic",
             points=True,
             x_integer=True,
-            log_y=True,
             height=260,
-            title="Scale of the activations per layer",
+            title="Mean and standard deviation per layer",
             x_title="layer",
-            y_title="value (log scale)",
+            y_title="activation",
         ),
-        "The spread across inputs is the signal: how differently the layer responds to different "
-        "inputs. When it falls towards 0, every input looks the same to the next layer.",
+        "The spread across inputs (each unit's standard deviation over the 1,000 inputs, "
+        "averaged over units) is the signal: how differently the layer responds to different "
+        "inputs. When it falls to 0, every input looks the same to the next layer, even if the "
+        "overall standard deviation stays up (sigmoid units parked at different values).",
     )
 with right:
     sat_name = {"tanh": "|a| > 0.99", "sigmoid": "a < 0.01 or a > 0.99", "relu": "a = 0 exactly"}[

@@ -63,14 +63,14 @@ def test_activations_dead_relu_charts_and_verdict():
 def test_weight_init_sigma_001_collapses_and_he_relu_does_not():
     at = run_page(INIT, {"width": "100"})
     assert "the signal **collapses**" in text(at)
-    scale = charts(at)["Scale of the activations per layer"]
+    scale = charts(at)["Mean and standard deviation per layer"]
     spread = scale[scale["statistic"] == "spread across inputs"]["value"].to_numpy()
     expect = propagation_stats(DeepSetup(width=100, init="small")).spread
     np.testing.assert_allclose(spread, expect[expect > 0])
     at.selectbox(key="act").set_value("relu").run()
     at.selectbox(key="init").set_value("he").run()
-    scale = charts(at)["Scale of the activations per layer"]
-    sd = scale[scale["statistic"] == "std of all values"]["value"].to_numpy()
+    scale = charts(at)["Mean and standard deviation per layer"]
+    sd = scale[scale["statistic"] == "standard deviation"]["value"].to_numpy()
     assert sd.max() / sd.min() < 2
     assert "Distribution of the activations in each layer (relu, He (normal))" in charts(at)
     assert "the signal **stays healthy**" in text(at)
