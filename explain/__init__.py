@@ -19,5 +19,7 @@ Glossary (symbol -> name in code), following Nielsen's notation but batch-first:
     rng           a seeded ``np.random.Generator``; no global random state anywhere
 
 Modules: ``activations``, ``costs``, ``initializers``, ``network`` (forward and
-backward by hand), ``optimizers``, ``training``, ``datasets``, ``gradcheck``.
+backward by hand), ``optimizers``, ``training``, ``datasets``, ``gradcheck``; and one per
+lesson: ``neuron`` (learning slowdown), ``unstable`` (vanishing and exploding gradients),
+``propagation`` (initialization), ``zero_centred`` and ``symmetry``, ``experiments`` (MNIST).
 """

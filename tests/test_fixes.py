@@ -179,3 +179,21 @@ def test_fast_histogram_counts_match_numpy():
     v = np.random.default_rng(1).normal(0, 2, 50_000)
     expect = np.histogram(np.clip(v, -1.5, 3.0), np.linspace(-1.5, 3.0, 31))[0]
     np.testing.assert_array_equal(_counts(v, -1.5, 3.0, 30), expect)
+
+
+def test_fast_histogram_puts_huge_values_in_the_edge_bins():
+    from explain.propagation import _counts
+
+    v = np.array([-1e300, -np.inf, -2.0, 0.1, 2.0, 1e24, np.inf])
+    counts = _counts(v, -1.0, 1.0, 4)
+    assert counts.tolist() == [3, 0, 1, 3]
+
+
+def test_exploding_relu_stack_gives_finite_statistics_without_warnings():
+    from explain.propagation import propagation_stats
+
+    stats = propagation_stats(DeepSetup(activation="relu", init="normal", width=100, depth=20))
+    assert stats.act_hist[-1, -1] > 0.3  # exploding values land in the top edge bin
+    assert stats.act_hist[-1, 0] < 0.7
+    for field in ("act_hist", "spread", "grad_hist", "var_z", "var_z_rule"):
+        assert np.all(np.isfinite(getattr(stats, field)))
