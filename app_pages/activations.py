@@ -325,7 +325,8 @@ acc_by = {
     )
     for i, name in enumerate(["raw pixels", "mean-subtracted pixels"])
 }
-if all(len(a) for a in acc_by.values()):
+n_used = min(len(a) for a in acc_by.values())
+if n_used:
     band = pd.concat(
         [
             pd.DataFrame(
@@ -352,7 +353,8 @@ if all(len(a) for a in acc_by.values()):
                 points=True,
                 x_integer=True,
                 y_domain=(max(0, band["lo"].iloc[1:].min() - 5), 100),
-                title=f"[784, 30, 10] {zc_act} network: validation accuracy (mean of 3 seeds)",
+                title=f"[784, 30, 10] {zc_act} network: validation accuracy "
+                f"(mean of {n_used} seeds)",
                 x_title="epoch",
                 y_title="accuracy (%)",
             ),
@@ -360,18 +362,22 @@ if all(len(a) for a in acc_by.values()):
         ),
         "Raw pixels lie in [0, 1], so every input to the first layer is positive; subtracting "
         "each pixel's mean over the training digits centres them. Bars: lowest to highest of "
-        "the three seeds. Accuracy is measured on 1,000 validation digits (about ±1 point).",
+        "the seeds. Accuracy is measured on 1,000 validation digits (about ±1 point).",
     )
     raw, cen = (a.mean(0) for a in acc_by.values())
     gains = cen - raw
     st.markdown(
-        f"Averaged over three seeds, centring changes the accuracy by **{gains[1]:+.1f} points** "
-        f"after one epoch and **{gains[-1]:+.1f}** after {plural(zc_epochs, 'epoch')}. "
+        f"Averaged over {n_used} seeds, centring changes the accuracy by "
+        f"**{gains[1]:+.1f} points** after one epoch and **{gains[-1]:+.1f}** after "
+        f"{plural(zc_epochs, 'epoch')}. "
         "Differences under about 1 point are within the noise of 1,000 validation digits. "
         + (
             "Here centring clearly speeds up the start, as the two-weight neuron predicts: "
             "larger learning rates, where stability matters, show it best."
-            if abs(gains[1]) > 3
+            if gains[1] > 3
+            else "Here centring made the start worse, an exception to the rule: try other "
+            "seeds or learning rates."
+            if gains[1] < -3
             else "Here the effect is modest: with 784 inputs the first layer is far less "
             "constrained than the two-weight neuron; try a larger η, where stability matters."
         )

@@ -493,13 +493,18 @@ with tabs[2]:
                     else ""
                 )
                 + "More layers should not hurt in principle (a layer could learn to pass its "
-                "input on), yet here they do not help: the extra layers' gradients are small. "
+                "input on), "
+                + (
+                    "yet here they do not help: the extra layers' gradients are small. "
+                    if best_k < 4
+                    else "and here the deepest network is the best one. "
+                )
                 + (
                     f"λ is {lmbda:g}, which gives the book's weight decay per step (ηλ/n) on "
                     "8,000 digits. "
                     if lmbda == scaled_l
-                    else "λ = 5 on 8,000 digits decays the weights 6.25 times harder per step "
-                    "than the book's λ = 5 on 50,000, which hurts the deepest networks most. "
+                    else f"λ = 5 on 8,000 digits decays the weights {5 / scaled_l:.3g} times "
+                    "harder per step than the book's λ = 5 on 50,000. "
                 )
                 + "Results vary by seed, most for the deepest network: try a few."
             )
@@ -546,8 +551,15 @@ with right:
         f"norms multiply to **{np.prod(jn):.3g}**. That is an upper bound: the error that "
         f"actually reaches the first hidden layer is ‖δ¹‖/‖δᴸ‖ = **{shrink:.3g}** (median over "
         "the same digits), because the error vector is not lined up with each factor's most "
-        "stretched direction. Either way, for sigmoid each Σ′ holds values ≤ 1/4, and the "
-        "shrinking the chain showed is at work here, matrix by matrix."
+        "stretched direction. "
+        + (
+            "The signal shrinks on its way back: the shrinking the chain showed is at work "
+            "here, matrix by matrix"
+            + (", each Σ′ holding values ≤ 1/4 for sigmoid." if act == "sigmoid" else ".")
+            if shrink < 1
+            else "Here the error reaches the first layer undiminished: this choice of "
+            "activation and initialization keeps the product near or above 1."
+        )
     )
     st.markdown(
         "What helps: activations whose slope is 1 over a wide range ("

@@ -23,6 +23,7 @@ if str(ROOT) not in sys.path:
 
 from explain.neuron import (  # noqa: E402
     NeuronSetup,
+    arrival,
     cost_surface,
     gradient_profile,
     train_neuron,
@@ -31,10 +32,12 @@ from explain.neuron import (  # noqa: E402
 
 
 def slowdown_page(epochs: int) -> None:
-    """What the learning-slowdown page computes: three starts, the surface."""
+    """What the learning-slowdown page computes: three starts, the surface, and the run of
+    at least 2,000 epochs behind its "arriving" section."""
     run = train_neuron(NeuronSetup((0.6, 2.0, 7.0), (0.9, 2.0, 7.0), epochs=epochs))
     w, b = window(run)
     cost_surface("quadratic", 1.0, 0.0, w, b, n=41)
+    arrival(train_neuron(NeuronSetup((7.0,), (7.0,), epochs=max(epochs, 2000))))
 
 
 def cross_entropy_page(epochs: int) -> None:

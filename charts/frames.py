@@ -64,7 +64,7 @@ def neuron_runs_frame(runs: dict[str, object], labels: list[str], **constants) -
     return pd.concat(
         [neuron_frame(run, labels, cost=name, **constants) for name, run in runs.items()],
         ignore_index=True,
-    ).assign(size=lambda d: d["dC_dw"].abs())
+    )
 
 
 def history_frame(results: dict[str, object], field: str) -> pd.DataFrame:

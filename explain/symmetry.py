@@ -23,7 +23,6 @@ class SymmetryRun(NamedTuple):
     spread: np.ndarray  # largest difference between two hidden units' incoming weights
     distinct: np.ndarray  # number of distinct hidden units (columns equal to 1e-9)
     accuracy: np.ndarray  # validation accuracy
-    first_weights: np.ndarray  # (n_units, 784) the hidden units' weights after training
 
 
 def unit_spread(W: np.ndarray) -> float:
@@ -74,7 +73,7 @@ def symmetry_run(
         if on_epoch is not None:
             on_epoch(e + 1, epochs)
     spread, distinct, acc = (np.array(c) for c in zip(*rows))
-    return SymmetryRun(np.arange(epochs + 1), spread, distinct, acc, params.W[0].T.copy())
+    return SymmetryRun(np.arange(epochs + 1), spread, distinct, acc)
 
 
 def _row(spec: NetworkSpec, params: Params, data) -> tuple[float, int, float]:

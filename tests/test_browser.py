@@ -12,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -70,7 +71,9 @@ def _start_server() -> tuple[subprocess.Popen, str]:
         f"--server.port={port}",
         "--server.address=127.0.0.1",
     ]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    # a pipe nobody reads could fill up and block the server; the file lives as long as it
+    log = tempfile.TemporaryFile()  # noqa: SIM115
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -81,7 +84,8 @@ def _start_server() -> tuple[subprocess.Popen, str]:
         except OSError:
             time.sleep(0.3)
     proc.kill()
-    raise RuntimeError("streamlit did not start: " + proc.stdout.read().decode()[-2000:])
+    log.seek(0)
+    raise RuntimeError("streamlit did not start: " + log.read().decode()[-2000:])
 
 
 @pytest.fixture(scope="module")
@@ -169,5 +173,9 @@ def test_page_opens_cold_by_url(browser, info):
 
 def test_bad_query_values_fall_back(browser):
     """Malformed and out-of-range URL values give the defaults, not a traceback."""
-    with cold_page(browser, "?z=abc&seed=-5&depth=9999"):
-        pass  # cold_page asserts that the page drew without an exception box
+    with cold_page(browser, "vanishing-gradients?depth=9999&chain_seed=-5&w=abc") as page:
+        # cold_page asserts that the page drew without an exception box; the sliders show
+        # their defaults (depth 4, w 1.00)
+        sliders = page.locator('[data-testid="stSlider"]').all_inner_texts()
+        assert any("Depth" in t and "4" in t for t in sliders), sliders
+        assert any("w (when all equal)" in t and "1.00" in t for t in sliders), sliders

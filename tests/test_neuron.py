@@ -1,7 +1,6 @@
 """The one-neuron claims of the learning-slowdown and cross-entropy pages, on the simulation."""
 
 import math
-import time
 
 import numpy as np
 import pytest
@@ -156,18 +155,3 @@ def test_starts_surface_and_helpers():
     np.testing.assert_allclose(surf.cost[5, 5], 0.125)  # z = 0: a = 1/2, C = (1/2)^2 / 2
     assert first_epoch_below(np.array([3.0, 2.0, 1.0]), 1.5) == 2
     assert first_epoch_below(np.array([3.0, 2.0]), 0.5) is None
-
-
-def test_a_figure_recomputes_well_under_100_ms():
-    setup = NeuronSetup(w0=(0.6, 2.0, 5.0), b0=(0.9, 2.0, 5.0), epochs=1000)
-    best = min(
-        _timed(lambda: (train_neuron(setup), cost_surface("quadratic", 1, 0, (-3, 3), (-3, 3))))
-        for _ in range(3)
-    )
-    assert best < 0.1
-
-
-def _timed(fn) -> float:
-    t = time.perf_counter()
-    fn()
-    return time.perf_counter() - t

@@ -18,6 +18,9 @@ def test_page_runs_and_draws(info):
 
 @pytest.mark.parametrize("info", PAGES, ids=IDS)
 def test_page_survives_garbage_in_the_url(info):
-    garbage = {w.key: "not-a-number" for w in run_page(info.path).get("slider") if w.key}
+    clean = run_page(info.path)
+    defaults = {w.key: w.value for w in clean.slider if w.key}
+    garbage = dict.fromkeys(defaults, "not-a-number")
     garbage.update({"seed": "-3", "depth": "1e9", "eta": "nan"})
-    run_page(info.path, garbage)  # run_page asserts that no exception is shown
+    at = run_page(info.path, garbage)  # run_page asserts that no exception is shown
+    assert {w.key: w.value for w in at.slider if w.key} == defaults
