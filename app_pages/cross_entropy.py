@@ -5,7 +5,8 @@ import pandas as pd
 import streamlit as st
 
 from charts import labelled_points, layered, line_chart
-from charts.frames import history_frame, neuron_runs_frame
+from charts.figures import accuracy_curves
+from charts.frames import neuron_runs_frame
 from explain.experiments import MnistExperiment
 from explain.neuron import (
     BOOK_ETA,
@@ -312,20 +313,11 @@ exps = [
     base.with_(cost=cost, eta=float(m_eta_q if cost == "quadratic" else m_eta)) for cost in names
 ]
 results = dict(zip(names.values(), mnist_runs(exps, "Training three networks on MNIST")))
-acc = history_frame(results, "eval_accuracy").assign(value=lambda d: 100 * d["value"])
-acc = acc.rename(columns={"run": "cost"})
 show_chart(
-    line_chart(
-        acc,
-        x="epoch",
-        y="value",
-        color="cost",
-        color_title="output layer and cost",
+    accuracy_curves(
+        results,
+        legend="output layer and cost",
         title="Validation accuracy on 1,000 held-out digits",
-        x_title="epoch",
-        y_title="accuracy (%)",
-        points=True,
-        x_integer=True,
     ),
     "Same data, same seed, same initial weights: only the output layer and its cost differ. "
     "With N(0, 1) weights many sigmoid outputs start saturated, which is where the quadratic "

@@ -3,8 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from charts import hline, labelled_points, layered, line_chart
-from charts.frames import curves_frame, points_frame
+from charts.figures import sigmoid_marker
 from explain.activations import sigmoid, sigmoid_prime
 from ui import widgets
 from ui.display import show_chart
@@ -71,26 +70,15 @@ with right:
     )
 with left:
     z = np.linspace(-10, 10, 401)
-    curves = curves_frame(z, {"σ(z)": sigmoid(z), "σ′(z)": sigmoid_prime(z)})
-    chart = layered(
-        line_chart(
-            curves,
-            x="z",
-            y="value",
-            color="curve",
-            color_title="function",
-            title="The sigmoid and its derivative",
-            x_title="weighted input z",
-            y_title="value",
-        ),
-        hline(0.25, "max σ′ = 1/4 at z = 0"),
-        labelled_points(
-            points_frame(z0, {"σ(z)": s0, "σ′(z)": sp0}),
-            x="z",
-            y="value",
-            label="label",
-            color="curve",
-        ),
+    chart = sigmoid_marker(
+        z,
+        sigmoid(z),
+        sigmoid_prime(z),
+        z0,
+        s0,
+        sp0,
+        title="The sigmoid and its derivative",
+        max_line=True,
     )
     show_chart(
         chart,

@@ -4,7 +4,8 @@ import numpy as np
 import streamlit as st
 
 from charts import heatmap, labelled_points, layered, line_chart, vline
-from charts.frames import curves_frame, grid_frame, neuron_frame, points_frame
+from charts.figures import sigmoid_marker
+from charts.frames import curves_frame, grid_frame, neuron_frame
 from explain.activations import sigmoid, sigmoid_prime
 from explain.neuron import (
     NeuronSetup,
@@ -122,25 +123,15 @@ left, right = st.columns([1, 1], gap="large")
 with left:
     zs = np.linspace(min(-10.0, z - 1), max(10.0, z + 1), 401)
     show_chart(
-        layered(
-            line_chart(
-                curves_frame(zs, {"σ(z)": sigmoid(zs), "σ′(z)": sigmoid_prime(zs)}),
-                x="z",
-                y="value",
-                color="curve",
-                color_title="function",
-                title=f"Where the neuron sits at epoch {epoch}",
-                x_title="weighted input z = wx + b",
-                y_title="value",
-            ),
-            labelled_points(
-                points_frame(z, {"σ(z)": a, "σ′(z)": sp}),
-                x="z",
-                y="value",
-                label="label",
-                color="curve",
-                color_title="function",
-            ),
+        sigmoid_marker(
+            zs,
+            sigmoid(zs),
+            sigmoid_prime(zs),
+            z,
+            a,
+            sp,
+            title=f"Where the neuron sits at epoch {epoch}",
+            x_title="weighted input z = wx + b",
         ),
         "Where σ is flat (|z| large), σ′ is nearly 0: the output barely responds to any change "
         "of w or b, so the gradient is small.",

@@ -5,7 +5,8 @@ import pandas as pd
 import streamlit as st
 
 from charts import histogram_grid, line_chart
-from charts.frames import histograms_frame, history_frame
+from charts.figures import accuracy_curves
+from charts.frames import histograms_frame
 from explain.experiments import MnistExperiment
 from explain.initializers import WEIGHT_INIT_LABELS
 from explain.propagation import DeepSetup, predicted_weight_std
@@ -338,19 +339,11 @@ runs = dict(
         ),
     )
 )
-acc = history_frame(runs, "eval_accuracy").assign(value=lambda d: 100 * d["value"])
 show_chart(
-    line_chart(
-        acc.rename(columns={"run": "initial weights"}),
-        x="epoch",
-        y="value",
-        color="initial weights",
-        color_title="initial weights",
-        points=True,
-        x_integer=True,
+    accuracy_curves(
+        runs,
+        legend="initial weights",
         title=f"Validation accuracy, [784, {hidden}, 10] sigmoid network",
-        x_title="epoch",
-        y_title="accuracy (%)",
     ),
     "Same network, data, seed and learning rate (η = 0.1, λ = 5, mini-batch 10): only the "
     "scale of the initial weights differs. Accuracy on 1,000 validation digits (about ±1 point).",

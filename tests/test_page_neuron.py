@@ -102,7 +102,11 @@ def test_cross_entropy_survives_x_zero_and_saturation():
 def test_cross_entropy_mnist_comparison_reacts_to_its_controls():
     at = run_page(CROSS, {"m_epochs": "3", "m_n": "500"})
     acc = charts(at)["Validation accuracy on 1,000 held-out digits"]
-    assert set(acc["cost"]) == {"quadratic", "cross-entropy", "softmax + log-likelihood"}
+    assert set(acc["output layer and cost"]) == {
+        "quadratic",
+        "cross-entropy",
+        "softmax + log-likelihood",
+    }
     assert acc["epoch"].max() == 3
     assert "η = 2 against 0.5 for the others" in text(at)
     at.selectbox(key="m_init").set_value("scaled").run()

@@ -1,0 +1,63 @@
+"""Figures that more than one page draws, built from the generic builders."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from charts.builders import hline, labelled_points, layered, line_chart
+from charts.frames import curves_frame, history_frame, points_frame
+
+
+def sigmoid_marker(
+    z: np.ndarray,
+    sigma: np.ndarray,
+    sigma_prime: np.ndarray,
+    z0: float,
+    a0: float,
+    sp0: float,
+    *,
+    title: str,
+    x_title: str = "weighted input z",
+    max_line: bool = False,
+):
+    """σ(z) and σ′(z) with a neuron's z marked on both curves (and σ′'s maximum, optionally)."""
+    layers = [
+        line_chart(
+            curves_frame(z, {"σ(z)": sigma, "σ′(z)": sigma_prime}),
+            x="z",
+            y="value",
+            color="curve",
+            color_title="function",
+            title=title,
+            x_title=x_title,
+            y_title="value",
+        ),
+        labelled_points(
+            points_frame(z0, {"σ(z)": a0, "σ′(z)": sp0}),
+            x="z",
+            y="value",
+            label="label",
+            color="curve",
+            color_title="function",
+        ),
+    ]
+    if max_line:
+        layers.insert(1, hline(0.25, "max σ′ = 1/4 at z = 0"))
+    return layered(*layers)
+
+
+def accuracy_curves(results: dict, *, legend: str, title: str):
+    """Validation accuracy (%) against epoch, one line per named TrainResult."""
+    acc = history_frame(results, "eval_accuracy").assign(value=lambda d: 100 * d["value"])
+    return line_chart(
+        acc.rename(columns={"run": legend}),
+        x="epoch",
+        y="value",
+        color=legend,
+        color_title=legend,
+        points=True,
+        x_integer=True,
+        title=title,
+        x_title="epoch",
+        y_title="accuracy (%)",
+    )
