@@ -31,7 +31,7 @@ PROBLEMS = [
     ),
     (
         "Signals collapse to zero or saturate at initialization",
-        "Var(z) = n_in · Var(w) · Var(x) grows or shrinks layer by layer",
+        "Var(z) = n_in · Var(w) · E[x²] grows or shrinks layer by layer",
         "Xavier and He initialization",
         ("weight-initialization",),
     ),
