@@ -111,6 +111,8 @@ if err0[worst] > err0[best]:
             else f"{q[worst]:.3g} against {q[best]:.3g}."
         )
     )
+q_peak = int(np.argmax(np.abs(runs["quadratic"].dC_db[:, worst])))
+ce_peak = int(np.argmax(np.abs(runs["cross-entropy"].dC_db[:, worst])))
 left, right = st.columns(2)
 with left:
     show_chart(
@@ -126,9 +128,15 @@ with left:
             y_title="output a",
             y_domain=(0, 1),
         ),
-        "Colour is the cost, the line style is the start (see the legend). From a saturated, "
-        "badly wrong start, blue (cross-entropy) moves from the first epoch while vermillion "
-        "(quadratic) waits on a plateau.",
+        "Colour is the cost, the line style is the start (see the legend). "
+        + (
+            f"From the start with the biggest error ({starts.labels[worst]}), blue "
+            "(cross-entropy) moves from the first epoch while vermillion (quadratic) waits on "
+            "a plateau."
+            if q_peak > 0
+            else "With these settings neither cost starts on a plateau: the neurons are not "
+            "saturated."
+        ),
     )
 with right:
     show_chart(
@@ -144,8 +152,14 @@ with right:
             y_title="|∂C/∂b| (log scale)",
             log_y=True,
         ),
-        "For a badly wrong start, cross-entropy's gradient is largest at the beginning and "
-        "shrinks as the error does; the quadratic cost's starts tiny and must first grow.",
+        (
+            f"From the start with the biggest error ({starts.labels[worst]}), cross-entropy's "
+            f"gradient is largest at epoch {ce_peak} and shrinks with the error; the quadratic "
+            f"cost's peaks only at epoch {q_peak}."
+            if q_peak > ce_peak
+            else "Here both costs push hardest at the start and slow down together as the error "
+            "shrinks."
+        ),
     )
 show_chart(
     line_chart(

@@ -253,8 +253,13 @@ show_chart(
         y_title="value (log scale)",
         log_y=True,
     ),
-    "|∂C/∂b| = |a − y| · σ′(z) is the product of the other two lines. Early on σ′(z) keeps it "
-    "small; later the error |a − y| shrinks.",
+    "|∂C/∂b| = |a − y| · σ′(z) is the product of the other two lines. "
+    + (
+        f"Until epoch {arr.peak_epoch} σ′(z) keeps it small; after that the error |a − y| shrinks."
+        if arr.peak_epoch > 0
+        else "From this start it is largest at once: σ′(z) is not small here, and the gradient "
+        "only shrinks as the error |a − y| does."
+    ),
 )
 if err0[k] < 0.01:
     st.markdown("This neuron starts at its target already: there is nothing left to learn.")

@@ -113,3 +113,16 @@ def test_cross_entropy_mnist_comparison_reacts_to_its_controls():
     acc2 = charts(at)["Validation accuracy on 1,000 held-out digits"]
     assert not np.allclose(acc["value"], acc2["value"])
     assert_charts_finite(at)
+
+
+def test_captions_follow_the_measured_gradient_peaks():
+    from explain.neuron import arrival
+
+    at = run_page(SLOWDOWN)
+    peak = arrival(train_neuron(NeuronSetup(w0=(2.0,), b0=(2.0,), epochs=2000))).peak_epoch
+    assert f"Until epoch {peak} σ′(z) keeps it small" in text(at)
+    at.button(key="preset_close").click().run()
+    close = arrival(train_neuron(NeuronSetup(w0=(0.6,), b0=(0.9,), epochs=2000))).peak_epoch
+    assert (f"Until epoch {close}" in text(at)) == (close > 0)
+    ce = run_page(CROSS, {"m_epochs": "2", "m_n": "500"})
+    assert "cross-entropy's gradient is largest at epoch 0" in text(ce)
