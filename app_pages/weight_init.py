@@ -4,9 +4,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from charts import histogram_grid, line_chart
-from charts.figures import accuracy_curves
-from charts.frames import histograms_frame
+from charts import line_chart
+from charts.figures import accuracy_curves, per_layer_histograms
 from explain.experiments import MnistExperiment
 from explain.initializers import WEIGHT_INIT_LABELS
 from explain.propagation import DeepSetup, predicted_weight_std
@@ -51,7 +50,6 @@ stats = propagation_summary(
 )
 w_std = predicted_weight_std(init, width, width, sigma)
 init_text = f"Gaussian, σ = {sigma:g}" if init == "gaussian" else INITS[init]
-names = [f"layer {k + 1}" for k in range(depth)]
 dead_signal = {"tanh": "a spike at 0", "sigmoid": "a spike at 0.5", "relu": "a spike at 0 alone"}
 flat = {
     "tanh": "spikes at ±1",
@@ -59,16 +57,11 @@ flat = {
     "relu": "values piling up at the right edge",
 }
 show_chart(
-    histogram_grid(
-        histograms_frame(stats.act_edges, stats.act_hist, names),
-        x="lo",
-        x2="hi",
-        y="share",
-        panel="layer",
-        panel_order=names,
+    per_layer_histograms(
+        stats.act_edges,
+        stats.act_hist,
         title=f"Distribution of the activations in each layer ({act}, {init_text})",
         x_title="activation",
-        y_title="share of values",
     ),
     f"All panels share their axes. Look at how the shape changes with depth: "
     f"{dead_signal[act]} means the signal has died out; {flat[act]} mean saturated or "
@@ -221,16 +214,11 @@ with right:
 # --- 2. backward ------------------------------------------------------------------------------
 st.header("2. Gradients, layer by layer")
 show_chart(
-    histogram_grid(
-        histograms_frame(stats.grad_edges, stats.grad_hist, names),
-        x="lo",
-        x2="hi",
-        y="share",
-        panel="layer",
-        panel_order=names,
+    per_layer_histograms(
+        stats.grad_edges,
+        stats.grad_hist,
         title="Distribution of the gradient ∂C/∂zˡ in each layer",
         x_title="∂C/∂z",
-        y_title="share of values",
     ),
     "The backward pass starts from a random gradient ∂C/∂aᴸ ~ N(0, 1), multiplied by f′(zᴸ), and "
     "runs right to left. A spike at 0 in the first layers is a vanishing gradient; values piling "

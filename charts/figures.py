@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from charts.builders import hline, labelled_points, layered, line_chart
-from charts.frames import curves_frame, history_frame, points_frame
+from charts.builders import histogram_grid, hline, labelled_points, layered, line_chart
+from charts.frames import curves_frame, histograms_frame, history_frame, points_frame
 
 
 def sigmoid_marker(
@@ -60,4 +60,20 @@ def accuracy_curves(results: dict, *, legend: str, title: str):
         title=title,
         x_title="epoch",
         y_title="accuracy (%)",
+    )
+
+
+def per_layer_histograms(edges: np.ndarray, shares: np.ndarray, *, title: str, x_title: str):
+    """One histogram per layer ("layer 1" ...), small multiples on shared axes."""
+    names = [f"layer {k + 1}" for k in range(len(shares))]
+    return histogram_grid(
+        histograms_frame(edges, shares, names),
+        x="lo",
+        x2="hi",
+        y="share",
+        panel="layer",
+        panel_order=names,
+        title=title,
+        x_title=x_title,
+        y_title="share of values",
     )

@@ -200,11 +200,8 @@ def book_lmbda(n_train: int, lmbda: float = 5.0, book_n: int = 50_000) -> float:
     return lmbda * n_train / book_n
 
 
-def speed_of_learning_experiments(
-    activation: str = "sigmoid", weight_init: str = "scaled", epochs: int = 500, seed: int = 0
-) -> list:
-    """The book's protocol for 2, 3 and 4 hidden layers: 1,000 digits, full batch, eta 0.1,
-    lmbda 5; about 100 recorded epochs whatever the length."""
+def _book_networks(hidden: tuple[int, ...], activation: str, weight_init: str, seed: int, **train):
+    """Nielsen's chapter-5 networks [784, 30 x k, 10] for each k in ``hidden``, eta 0.1."""
     from explain.experiments import MnistExperiment
 
     return [
@@ -212,16 +209,30 @@ def speed_of_learning_experiments(
             sizes=(784, *(30,) * k, 10),
             activation=activation,
             weight_init=weight_init,
-            n_train=1000,
-            batch_size=1000,
-            epochs=epochs,
             eta=0.1,
-            lmbda=5.0,
             seed=seed,
-            record_every=max(1, epochs // 100),
+            **train,
         )
-        for k in (2, 3, 4)
+        for k in hidden
     ]
+
+
+def speed_of_learning_experiments(
+    activation: str = "sigmoid", weight_init: str = "scaled", epochs: int = 500, seed: int = 0
+) -> list:
+    """The book's protocol for 2, 3 and 4 hidden layers: 1,000 digits, full batch, eta 0.1,
+    lmbda 5; about 100 recorded epochs whatever the length."""
+    return _book_networks(
+        (2, 3, 4),
+        activation,
+        weight_init,
+        seed,
+        n_train=1000,
+        batch_size=1000,
+        epochs=epochs,
+        lmbda=5.0,
+        record_every=max(1, epochs // 100),
+    )
 
 
 def depth_accuracy_experiments(
@@ -238,21 +249,14 @@ def depth_accuracy_experiments(
     8,000 digits the same decay needs lmbda = 0.8 (``book_lmbda``, the default); lmbda = 5
     here would shrink the weights 6.25 times harder per step.
     """
-    lmbda = book_lmbda(8000) if lmbda is None else lmbda
-    from explain.experiments import MnistExperiment
-
-    return [
-        MnistExperiment(
-            sizes=(784, *(30,) * k, 10),
-            activation=activation,
-            weight_init=weight_init,
-            n_train=8000,
-            batch_size=10,
-            epochs=epochs,
-            eta=0.1,
-            lmbda=lmbda,
-            seed=seed,
-            record_every=epochs,
-        )
-        for k in (1, 2, 3, 4)
-    ]
+    return _book_networks(
+        (1, 2, 3, 4),
+        activation,
+        weight_init,
+        seed,
+        n_train=8000,
+        batch_size=10,
+        epochs=epochs,
+        lmbda=book_lmbda(8000) if lmbda is None else lmbda,
+        record_every=epochs,
+    )
