@@ -1,4 +1,4 @@
-"""Entry point: page config and navigation, nothing else (the pages live in app_pages/)."""
+"""Entry point: page config and navigation, nothing else (the pages live in pages/<section>/)."""
 
 import streamlit as st
 

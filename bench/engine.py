@@ -1,6 +1,6 @@
 """Benchmark: one epoch of the NumPy engine against the same network in PyTorch, on the CPU.
 
-Goal: measure, in one run, how long ``explain.training.sgd_epoch`` takes for one epoch of
+Goal: measure, in one run, how long ``explain.nn.training.sgd_epoch`` takes for one epoch of
 mini-batch SGD over 9,000 MNIST digits (a [784, 30, 30, 10] sigmoid network, cross-entropy
 cost, mini-batch 10, eta 0.1, lmbda 5.0), and the same loop written in PyTorch with the
 same initial weights and the same shuffled mini-batches, in float64 (like for like) and in
@@ -33,9 +33,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from explain.datasets import Dataset, load_mnist  # noqa: E402
-from explain.network import NetworkSpec, Params, backward, forward, init_params  # noqa: E402
-from explain.training import TrainConfig, sgd_epoch  # noqa: E402
+from explain.nn.datasets import Dataset, load_mnist  # noqa: E402
+from explain.nn.network import NetworkSpec, Params, backward, forward, init_params  # noqa: E402
+from explain.nn.training import TrainConfig, sgd_epoch  # noqa: E402
 
 try:
     import torch
@@ -83,7 +83,7 @@ def timed(run: Callable[[], object]) -> tuple[float, object]:
     return time.perf_counter() - start, result
 
 
-# --- the engine, exactly as explain.training.train calls it ------------------------------
+# --- the engine, exactly as explain.nn.training.train calls it ------------------------------
 
 
 def engine_epoch(params: Params, data: Dataset, seed: int) -> Params:

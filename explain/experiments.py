@@ -12,9 +12,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from explain.datasets import Dataset, load_mnist
-from explain.network import NetworkSpec, init_params
-from explain.training import TrainConfig, TrainResult, train
+from explain.nn.datasets import Dataset, load_mnist
+from explain.nn.network import NetworkSpec, init_params
+from explain.nn.training import TrainConfig, TrainResult, train
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from explain.activations import sigmoid, sigmoid_prime
-from explain.costs import get_cost
+from explain.nn.activations import sigmoid, sigmoid_prime
+from explain.nn.costs import get_cost
 
 # Nielsen's two starts for x = 1, y = 0: output 0.82 (close) and 0.98 (badly wrong).
 PRESETS: dict[str, tuple[float, float]] = {"close": (0.6, 0.9), "wrong": (2.0, 2.0)}

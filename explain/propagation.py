@@ -14,8 +14,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from explain.activations import get_activation
-from explain.initializers import weight_init
+from explain.nn.activations import get_activation
+from explain.nn.initializers import weight_init
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class DeepSetup:
     depth: int = 10
     width: int = 500
     activation: str = "tanh"
-    init: str = "gaussian"  # a name from explain.initializers, or "gaussian" with ``sigma``
+    init: str = "gaussian"  # a name from explain.nn.initializers, or "gaussian" with ``sigma``
     sigma: float = 0.01
     n_samples: int = 1000
     seed: int = 0

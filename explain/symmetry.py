@@ -13,9 +13,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from explain.datasets import load_mnist
-from explain.network import NetworkSpec, Params, init_params
-from explain.training import TrainConfig, evaluate, sgd_epoch
+from explain.nn.datasets import load_mnist
+from explain.nn.network import NetworkSpec, Params, init_params
+from explain.nn.training import TrainConfig, evaluate, sgd_epoch
 
 
 class SymmetryRun(NamedTuple):
@@ -68,7 +68,8 @@ def symmetry_run(
     state = optimizer.init(params)
     rows = [_row(spec, params, data.validation)]
     for e in range(epochs):
-        params, state, _ = sgd_epoch(spec, params, state, train_set, config, optimizer, rng=rng)
+        out = sgd_epoch(spec, params, state, train_set, config, optimizer, rng=rng)
+        params, state = out.params, out.state
         rows.append(_row(spec, params, data.validation))
         if on_epoch is not None:
             on_epoch(e + 1, epochs)

@@ -19,9 +19,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from explain.activations import sigmoid, sigmoid_prime
-from explain.datasets import load_mnist
-from explain.network import NetworkSpec, Params, backward, forward, init_params
+from explain.nn.activations import sigmoid, sigmoid_prime
+from explain.nn.datasets import load_mnist
+from explain.nn.network import NetworkSpec, Params, backward, forward, init_params
 
 # Nielsen's chapter 5: ||delta^l|| of each hidden layer at initialization, and accuracy.
 BOOK_INIT_NORMS: dict[int, tuple[float, ...]] = {

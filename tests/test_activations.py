@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from explain.activations import (
+from explain.nn.activations import (
     ACTIVATIONS,
     elu,
     elu_prime,
@@ -21,7 +21,7 @@ from explain.activations import (
     tanh,
     tanh_prime,
 )
-from explain.gradcheck import numerical_gradient, relative_error
+from explain.nn.gradcheck import numerical_gradient, relative_error
 
 TOL = 1e-6
 finite_z = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)

@@ -171,6 +171,18 @@ def test_page_opens_cold_by_url(browser, info):
         screenshot(page, SHOTS / f"{info.url_path or 'home'}.png")
 
 
+def test_file_name_url_runs_the_entry_script(browser):
+    """A file-name-style URL (the old automatic mode's form) on a cold server still gets the
+    entry script: the site's title and navigation, never a bare page with the wrong sidebar."""
+    with cold_page(browser, "learning_slowdown") as page:
+        assert page.title() == "Why are deep networks hard to train?" or "|" not in page.title()
+        nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+        for p in PAGES:
+            assert p.title in nav, f"site navigation missing {p.title!r}: {nav!r}"
+        sections = page.locator('[data-testid="stNavSectionHeader"]').all_inner_texts()
+        assert sections, "the site's own sectioned navigation"
+
+
 def test_bad_query_values_fall_back(browser):
     """Malformed and out-of-range URL values give the defaults, not a traceback."""
     with cold_page(browser, "vanishing-gradients?depth=9999&chain_seed=-5&w=abc") as page:

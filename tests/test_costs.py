@@ -8,9 +8,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from explain.activations import sigmoid, sigmoid_prime, softmax
-from explain.costs import COSTS, get_cost
-from explain.gradcheck import numerical_gradient, relative_error
+from explain.nn.activations import sigmoid, sigmoid_prime, softmax
+from explain.nn.costs import COSTS, get_cost
+from explain.nn.gradcheck import numerical_gradient, relative_error
 
 TOL = 1e-6
 N, K = 5, 3

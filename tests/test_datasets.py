@@ -5,7 +5,7 @@ import shutil
 import numpy as np
 import pytest
 
-from explain.datasets import (
+from explain.nn.datasets import (
     IMAGES_FILE,
     LABELS_FILE,
     MNIST_DIR,

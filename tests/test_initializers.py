@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from explain.initializers import (
+from explain.nn.initializers import (
     WEIGHT_INIT_LABELS,
     WEIGHT_INITS,
     bias_init,

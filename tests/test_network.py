@@ -6,10 +6,10 @@ import itertools
 import numpy as np
 import pytest
 
-from explain.activations import ACTIVATIONS
-from explain.costs import COSTS
-from explain.gradcheck import numerical_gradient, relative_error
-from explain.network import (
+from explain.nn.activations import ACTIVATIONS
+from explain.nn.costs import COSTS
+from explain.nn.gradcheck import numerical_gradient, relative_error
+from explain.nn.network import (
     NetworkSpec,
     Params,
     accuracy,

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from explain.costs import get_cost
-from explain.gradcheck import numerical_gradient, relative_error
+from explain.nn.costs import get_cost
+from explain.nn.gradcheck import numerical_gradient, relative_error
 from explain.neuron import (
     BOOK_ETA,
     NeuronSetup,

@@ -5,8 +5,8 @@ import numpy as np
 from explain.propagation import DeepSetup, propagation_stats
 from tests.pagetools import assert_charts_finite, charts, run_page, text
 
-ACT = "app_pages/activations.py"
-INIT = "app_pages/weight_init.py"
+ACT = "pages/deep_networks/activations.py"
+INIT = "pages/deep_networks/weight_init.py"
 FAST = {"zc_epochs": "2", "dr_epochs": "2"}
 
 

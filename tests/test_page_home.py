@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from explain.activations import sigmoid_prime
+from explain.nn.activations import sigmoid_prime
 from tests.pagetools import charts, run_page, text
 
 TEASER = "The sigmoid and its derivative"
@@ -14,7 +14,7 @@ def marked_points(at):
 
 
 def test_teaser_marks_max_and_moves_with_slider():
-    at = run_page("app_pages/home.py")
+    at = run_page("pages/start/home.py")
     before = marked_points(at)
     assert np.isclose(before["z"].iloc[0], 2.0)
     at.slider(key="z").set_value(-6.0).run()
@@ -26,7 +26,7 @@ def test_teaser_marks_max_and_moves_with_slider():
 
 
 def test_prose_quotes_the_live_factor():
-    at = run_page("app_pages/home.py", {"z": "-6"})
+    at = run_page("pages/start/home.py", {"z": "-6"})
     factor = 0.25 / float(sigmoid_prime(-6.0))
     assert f"{factor:,.3g}×" in text(at)
 
@@ -34,6 +34,6 @@ def test_prose_quotes_the_live_factor():
 def test_problem_map_links_only_existing_pages():
     from ui.site import PAGES
 
-    body = text(run_page("app_pages/home.py"))
+    body = text(run_page("pages/start/home.py"))
     for p in PAGES[1:]:
         assert f"]({'/' + p.url_path})" in body

@@ -5,8 +5,8 @@ import numpy as np
 from explain.neuron import NeuronSetup, first_epoch_within, train_neuron
 from tests.pagetools import assert_charts_finite, charts, run_page, text
 
-SLOWDOWN = "app_pages/learning_slowdown.py"
-CROSS = "app_pages/cross_entropy.py"
+SLOWDOWN = "pages/one_neuron/learning_slowdown.py"
+CROSS = "pages/one_neuron/cross_entropy.py"
 
 
 def test_slowdown_defaults_to_the_badly_wrong_start_and_quotes_live_numbers():

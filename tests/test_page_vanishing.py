@@ -5,7 +5,7 @@ import numpy as np
 from explain.unstable import ChainSetup, chain_gradients
 from tests.pagetools import assert_charts_finite, chart_datasets, charts, run_page, text
 
-PAGE = "app_pages/vanishing_gradients.py"
+PAGE = "pages/deep_networks/vanishing_gradients.py"
 CHAIN = "Each layer's bias gradient, your chain beside the exploding one"
 MINE, BOOM = "your chain", "exploding: w = 100, z = 0"
 NORMS = "Speed of learning of each hidden layer at initialization"

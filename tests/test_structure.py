@@ -19,9 +19,9 @@ def imported_top_modules(path) -> set[str]:
 
 
 FORBIDDEN = {
-    "explain": {"streamlit", "pandas", "altair", "charts", "ui", "app_pages", "torch", "random"},
-    "charts": {"streamlit", "ui", "app_pages"},
-    "ui": {"app_pages"},
+    "explain": {"streamlit", "pandas", "altair", "charts", "ui", "pages", "torch", "random"},
+    "charts": {"streamlit", "ui", "pages"},
+    "ui": {"pages"},
 }
 
 
@@ -49,6 +49,28 @@ def test_every_page_file_is_in_the_site_map():
     from ui.site import PAGES
 
     listed = {p.path for p in PAGES}
-    on_disk = {str(p.relative_to(ROOT)) for p in (ROOT / "app_pages").glob("*.py")}
+    on_disk = {str(p.relative_to(ROOT)) for p in (ROOT / "pages").rglob("*.py")}
     assert on_disk == listed
-    assert not (ROOT / "pages").exists(), "a pages/ folder would switch on Streamlit's old MPA mode"
+
+
+def test_no_page_file_directly_in_pages():
+    """Files directly in pages/ would wake Streamlit's old automatic multipage mode."""
+    assert not list((ROOT / "pages").glob("*.py"))
+
+
+def test_each_page_sits_in_its_sections_folder():
+    from ui.site import PAGES, SECTIONS
+
+    folders = {s: "pages/" + s.lower().replace(" ", "_") + "/" for s in SECTIONS}
+    for p in PAGES:
+        assert p.path.startswith(folders[p.section]), p.path
+
+
+def test_engine_apart_from_lessons():
+    """The engine lives in explain/nn/ and never imports a lesson module."""
+    lessons = {p.stem for p in (ROOT / "explain").glob("*.py")} - {"__init__"}
+    for path in (ROOT / "explain" / "nn").rglob("*.py"):
+        src = path.read_text()
+        for lesson in lessons:
+            for form in (f"from explain.{lesson} ", f"import explain.{lesson}"):
+                assert form not in src, f"{path.name} imports lesson {lesson}"

@@ -6,9 +6,9 @@ import warnings
 import numpy as np
 import pytest
 
-from explain.datasets import toy_dataset
-from explain.network import NetworkSpec, Params, backward, cost, forward, init_params, l2_penalty
-from explain.training import Divergence, History, TrainConfig, evaluate, layer_stats, train
+from explain.nn.datasets import toy_dataset
+from explain.nn.network import NetworkSpec, Params, backward, cost, forward, init_params, l2_penalty
+from explain.nn.training import Divergence, History, TrainConfig, evaluate, layer_stats, train
 
 
 @pytest.fixture(scope="module")

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from explain.activations import sigmoid_prime
-from explain.datasets import load_mnist
+from explain.nn.activations import sigmoid_prime
+from explain.nn.datasets import load_mnist
 from explain.experiments import MnistExperiment, run_mnist
-from explain.network import NetworkSpec, Params, backward, forward, init_params
+from explain.nn.network import NetworkSpec, Params, backward, forward, init_params
 from explain.unstable import (
     ChainSetup,
     backprop_chain,

@@ -1,5 +1,5 @@
 """Streamlit helpers shared by the pages: the site map, URL-bound widgets, chart display.
 
-With ``app_pages/`` this is the only code that imports streamlit. Imports go one way:
+With ``pages/`` this is the only code that imports streamlit. Imports go one way:
 pages -> (ui, charts) -> explain.
 """

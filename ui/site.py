@@ -16,37 +16,37 @@ class PageInfo(NamedTuple):
 SECTIONS = ("Start", "One neuron", "Deep networks", "Training better")
 
 PAGES: tuple[PageInfo, ...] = (
-    PageInfo("app_pages/home.py", "Home", "Start", "", ":material/home:"),
+    PageInfo("pages/start/home.py", "Home", "Start", "", ":material/home:"),
     PageInfo(
-        "app_pages/learning_slowdown.py",
+        "pages/one_neuron/learning_slowdown.py",
         "Learning slowdown",
         "One neuron",
         "learning-slowdown",
         ":material/hourglass_bottom:",
     ),
     PageInfo(
-        "app_pages/cross_entropy.py",
+        "pages/one_neuron/cross_entropy.py",
         "The cross-entropy fix",
         "One neuron",
         "cross-entropy",
         ":material/bolt:",
     ),
     PageInfo(
-        "app_pages/vanishing_gradients.py",
+        "pages/deep_networks/vanishing_gradients.py",
         "Vanishing and exploding gradients",
         "Deep networks",
         "vanishing-gradients",
         ":material/trending_down:",
     ),
     PageInfo(
-        "app_pages/activations.py",
+        "pages/deep_networks/activations.py",
         "Activation functions",
         "Deep networks",
         "activations",
         ":material/show_chart:",
     ),
     PageInfo(
-        "app_pages/weight_init.py",
+        "pages/deep_networks/weight_init.py",
         "Weight initialization",
         "Deep networks",
         "weight-initialization",

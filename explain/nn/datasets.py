@@ -1,7 +1,7 @@
 """Data for the experiments: real MNIST digits, and small 2-D toy sets made from a seed.
 
 MNIST: the 10,000-image MNIST test set (LeCun, Cortes and Burges, CC BY-SA 3.0) ships
-in ``explain/data/mnist``; its SHA-256 checksums are verified on every load, so a
+in ``explain/nn/data/mnist``; its SHA-256 checksums are verified on every load, so a
 corrupted or truncated file stops with a clear ``DataError`` instead of odd results.
 It is split once, deterministically, into training, validation and test parts.
 """

@@ -7,7 +7,7 @@ import streamlit as st
 from charts import line_chart
 from charts.figures import accuracy_curves, per_layer_histograms
 from explain.experiments import MnistExperiment
-from explain.initializers import WEIGHT_INIT_LABELS
+from explain.nn.initializers import WEIGHT_INIT_LABELS
 from explain.propagation import DeepSetup, predicted_weight_std
 from ui import widgets
 from ui.cache import mnist_runs, propagation_summary, symmetry_runs

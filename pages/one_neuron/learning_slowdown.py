@@ -6,7 +6,7 @@ import streamlit as st
 from charts import heatmap, labelled_points, layered, line_chart, vline
 from charts.figures import sigmoid_marker
 from charts.frames import curves_frame, grid_frame, neuron_frame
-from explain.activations import sigmoid, sigmoid_prime
+from explain.nn.activations import sigmoid, sigmoid_prime
 from explain.neuron import (
     NeuronSetup,
     arrival,

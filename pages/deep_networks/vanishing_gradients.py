@@ -7,7 +7,7 @@ import streamlit as st
 from charts import bar_chart, hline, labelled_points, layered, line_chart, range_rules, vline
 from charts.frames import curves_frame, layers_frame, points_frame
 from charts.palette import layer_name
-from explain.initializers import WEIGHT_INIT_LABELS
+from explain.nn.initializers import WEIGHT_INIT_LABELS
 from explain.unstable import (
     BOOK_ACCURACY,
     BOOK_INIT_NORMS,

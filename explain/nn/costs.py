@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from explain.activations import log_softmax, sigmoid, sigmoid_prime, softmax, softplus
+from explain.nn.activations import log_softmax, sigmoid, sigmoid_prime, softmax, softplus
 
 Array = np.ndarray
 

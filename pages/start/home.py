@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from charts.figures import sigmoid_marker
-from explain.activations import sigmoid, sigmoid_prime
+from explain.nn.activations import sigmoid, sigmoid_prime
 from ui import widgets
 from ui.display import show_chart
 from ui.site import page_by_url, page_url
