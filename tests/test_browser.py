@@ -59,14 +59,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start_server() -> tuple[subprocess.Popen, str]:
+def _start_server(plain: bool = False) -> tuple[subprocess.Popen, str]:
+    """The site as the README starts it (``python -m ui.serve``), or with ``plain`` as
+    hosts such as Streamlit Community Cloud do (``streamlit run streamlit_app.py``)."""
     port = _free_port()
+    launcher = ["streamlit", "run", "streamlit_app.py"] if plain else ["ui.serve"]
     cmd = [
         sys.executable,
         "-m",
-        "streamlit",
-        "run",
-        "streamlit_app.py",
+        *launcher,
         "--server.headless=true",
         f"--server.port={port}",
         "--server.address=127.0.0.1",
@@ -136,9 +137,9 @@ def screenshot(page, path: Path) -> None:
 
 
 @contextmanager
-def cold_page(browser, path: str):
+def cold_page(browser, path: str, plain: bool = False):
     """A freshly started server, one page opened at ``path``, drawn and free of exceptions."""
-    proc, url = _start_server()
+    proc, url = _start_server(plain)
     try:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(f"{url}/{path}", wait_until="domcontentloaded")
@@ -158,11 +159,7 @@ def test_page_opens_cold_by_url(browser, info):
         # The entry script ran (page config and the site's navigation), not the old
         # automatic pages mode: its title is ours, and with several pages its sidebar
         # lists exactly our sections' pages.
-        assert page.title() == "Why are deep networks hard to train?" or info.title in page.title()
-        if len(PAGES) > 1:
-            nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
-            for p in PAGES:
-                assert p.title in nav, f"site navigation missing {p.title!r}: {nav!r}"
+        assert_site_navigation(page)
         assert "Page not found" not in page.inner_text("body")
         heading = page.locator("h1").first.inner_text()
         assert heading == (info.title if info.url_path else "Why are deep networks hard to train?")
@@ -171,16 +168,32 @@ def test_page_opens_cold_by_url(browser, info):
         screenshot(page, SHOTS / f"{info.url_path or 'home'}.png")
 
 
-def test_file_name_url_runs_the_entry_script(browser):
-    """A file-name-style URL (the old automatic mode's form) on a cold server still gets the
-    entry script: the site's title and navigation, never a bare page with the wrong sidebar."""
-    with cold_page(browser, "learning_slowdown") as page:
-        assert page.title() == "Why are deep networks hard to train?" or "|" not in page.title()
-        nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
-        for p in PAGES:
-            assert p.title in nav, f"site navigation missing {p.title!r}: {nav!r}"
-        sections = page.locator('[data-testid="stNavSectionHeader"]').all_inner_texts()
-        assert sections, "the site's own sectioned navigation"
+def assert_site_navigation(page) -> None:
+    """The entry script ran: the site's title and its sectioned navigation with every page."""
+    assert page.title() == "Why are deep networks hard to train?"
+    nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+    for p in PAGES:
+        assert p.title in nav, f"site navigation missing {p.title!r}: {nav!r}"
+    for section in {p.section for p in PAGES}:
+        assert section in nav, f"navigation missing the section {section!r}"
+
+
+@pytest.mark.parametrize("plain", [False, True], ids=["ui.serve", "streamlit-run"])
+def test_file_name_url_runs_the_entry_script(browser, plain):
+    """A file-name-style URL (the old automatic mode's form) on a cold server gets the entry
+    script: the site's title and navigation, and the home page, never a bare page script
+    with the wrong sidebar."""
+    with cold_page(browser, "learning_slowdown", plain) as page:
+        assert_site_navigation(page)
+        assert page.locator("h1").first.inner_text() == "Why are deep networks hard to train?"
+
+
+def test_deep_link_under_plain_streamlit_run(browser):
+    """Started as a host starts it (no launcher), a cold deep link still shows its page with
+    the site's navigation (the one notice Streamlit adds there is why ui.serve exists)."""
+    with cold_page(browser, "vanishing-gradients", plain=True) as page:
+        assert_site_navigation(page)
+        assert page.locator("h1").first.inner_text() == "Vanishing and exploding gradients"
 
 
 def test_bad_query_values_fall_back(browser):

@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 
+from explain.experiments import MnistExperiment, centred, run_mnist
 from explain.nn.activations import flat_regions
 from explain.nn.datasets import load_mnist
-from explain.experiments import MnistExperiment, centred, run_mnist
+from explain.nn.training import dead_fraction
 from explain.propagation import (
     DeepSetup,
     layer_histograms,
@@ -14,7 +15,6 @@ from explain.propagation import (
     propagate,
 )
 from explain.symmetry import distinct_units, symmetry_run, unit_spread
-from explain.nn.training import dead_fraction
 from explain.zero_centred import TwoWeightSetup, best, eta_scan, inputs, path, same_sign_fraction
 
 

@@ -5,8 +5,6 @@ import math
 import numpy as np
 import pytest
 
-from explain.nn.costs import get_cost
-from explain.nn.gradcheck import numerical_gradient, relative_error
 from explain.neuron import (
     BOOK_ETA,
     NeuronSetup,
@@ -20,6 +18,8 @@ from explain.neuron import (
     train_neuron,
     window,
 )
+from explain.nn.costs import get_cost
+from explain.nn.gradcheck import numerical_gradient, relative_error
 
 BOTH = NeuronSetup(w0=(0.6, 2.0), b0=(0.9, 2.0), x=1.0, y=0.0, eta=0.15, epochs=300)
 

@@ -72,13 +72,16 @@ def test_normalized_backward_matches_finite_differences(method, depth, activatio
 
 
 def test_mixed_normalization_per_layer_and_inference_mode_backward():
-    spec = NetworkSpec(sizes=(3, 4, 6, 4, 2), activation="tanh", norm=("batch", "none", "group"),
-                       groups=2)
+    spec = NetworkSpec(
+        sizes=(3, 4, 6, 4, 2), activation="tanh", norm=("batch", "none", "group"), groups=2
+    )
     params, x, y = problem(spec, seed=5)
     check_gradients(spec, params, x, y)
     # at inference batch norm is a fixed affine map per unit; backward handles that too
-    running = tuple((np.full(len(b), 0.1), np.full(len(b), 2.0)) if r else r
-                    for r, b in zip(params.running, params.b))
+    running = tuple(
+        (np.full(len(b), 0.1), np.full(len(b), 2.0)) if r else r
+        for r, b in zip(params.running, params.b)
+    )
     check_gradients(spec, params._replace(running=running), x, y, train=False)
 
 
@@ -115,8 +118,10 @@ def test_inference_uses_running_statistics_and_not_the_batch():
     expected = params.gamma[0] * (v - running[0][0]) / np.sqrt(running[0][1] + 1e-5) + params.b[0]
     np.testing.assert_allclose(alone, expected, rtol=1e-12)
     # in training the same sample's z depends on its batch
-    assert not np.allclose(forward(spec, params, x, train=True).zs[0][:1],
-                           forward(spec, params, x[:3], train=True).zs[0][:1])
+    assert not np.allclose(
+        forward(spec, params, x, train=True).zs[0][:1],
+        forward(spec, params, x[:3], train=True).zs[0][:1],
+    )
 
 
 def test_running_averages_move_toward_the_batch_statistics():
@@ -146,7 +151,8 @@ def test_scaling_a_layers_weights_changes_nothing_with_normalization(method):
     plain = NetworkSpec(sizes=(5, 8, 8, 3), activation="sigmoid")
     p = init_params(plain, rng=np.random.default_rng(0))
     assert not np.allclose(
-        forward(plain, p, x).output, forward(plain, p._replace(W=(p.W[0] * 7.5, *p.W[1:])), x).output
+        forward(plain, p, x).output,
+        forward(plain, p._replace(W=(p.W[0] * 7.5, *p.W[1:])), x).output,
     )
 
 

@@ -95,8 +95,9 @@ def test_early_stopping_restores_the_best_epochs_parameters(blobs):
     assert result.stopped_at is not None and result.stopped_at == h.epoch[-1]
     assert h.epoch[-1] - result.best_epoch == 3
     # the returned parameters are the best epoch's: retraining to that epoch gives them
-    again = run(spec, blobs, TrainConfig(epochs=result.best_epoch, batch_size=10, eta=2.0),
-                eval_data=val)
+    again = run(
+        spec, blobs, TrainConfig(epochs=result.best_epoch, batch_size=10, eta=2.0), eval_data=val
+    )
     for a, b in zip(result.params.W, again.params.W):
         np.testing.assert_array_equal(a, b)
 
@@ -126,8 +127,12 @@ def test_the_schedule_sets_the_rate_per_epoch(blobs):
 def test_per_step_record(blobs):
     spec = NetworkSpec(sizes=(2, 8, 3))
     sched = ScheduleSpec(name="cosine")
-    result = run(spec, blobs, TrainConfig(epochs=3, batch_size=50, eta=0.5, schedule=sched),
-                 record_steps=True)
+    result = run(
+        spec,
+        blobs,
+        TrainConfig(epochs=3, batch_size=50, eta=0.5, schedule=sched),
+        record_steps=True,
+    )
     s = result.steps
     np.testing.assert_array_equal(s.step, np.arange(1, 13))
     assert s.lr[0] == pytest.approx(0.5) and s.lr[-1] < 0.05
@@ -146,8 +151,16 @@ def test_divergence_with_adam_and_batch_norm_is_reported_not_nan(blobs):
 def test_range_test_rises_past_divergence(blobs):
     spec = NetworkSpec(sizes=(2, 8, 3))
     params = init_params(spec, rng=np.random.default_rng(0))
-    rt = lr_range_test(spec, params, blobs, TrainConfig(batch_size=10), lr_min=1e-4,
-                       lr_max=1e4, steps=200, rng=np.random.default_rng(1))
+    rt = lr_range_test(
+        spec,
+        params,
+        blobs,
+        TrainConfig(batch_size=10),
+        lr_min=1e-4,
+        lr_max=1e4,
+        steps=200,
+        rng=np.random.default_rng(1),
+    )
     assert rt.diverged_at is not None
     assert np.all(np.isfinite(rt.loss)) and len(rt.lr) == len(rt.loss)
     assert np.all(np.diff(rt.lr) > 0)

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
+from explain.experiments import MnistExperiment, run_mnist
 from explain.nn.activations import sigmoid_prime
 from explain.nn.datasets import load_mnist
-from explain.experiments import MnistExperiment, run_mnist
 from explain.nn.network import NetworkSpec, Params, backward, forward, init_params
 from explain.unstable import (
     ChainSetup,

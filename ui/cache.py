@@ -8,12 +8,12 @@ from collections.abc import Sequence
 import numpy as np
 import streamlit as st
 
-from explain.nn.datasets import load_mnist
 from explain.experiments import MnistExperiment, run_mnist
+from explain.nn.datasets import load_mnist
 from explain.nn.network import NetworkSpec, init_params
+from explain.nn.training import TrainResult
 from explain.propagation import DeepSetup, PropagationStats, propagation_stats
 from explain.symmetry import SymmetryRun, symmetry_run
-from explain.nn.training import TrainResult
 from explain.unstable import (
     backward_shrinkage,
     hidden_spec,

@@ -17,7 +17,8 @@ schedule t -> eta_t (``explain.nn.schedules``), and every state counts its steps
                u = -eta_t (mhat / (sqrt(vhat) + eps) + weight_decay W)
 
 The last three scale each coordinate by its own effective rate eta_t / (sqrt(.) + eps);
-``effective_rate`` reads it from a state for a chart.
+``effective_rate`` reads it from a state for a chart. ``params`` may be left out of
+``update`` (it defaults to None, as in optax) by every rule except decoupled weight decay.
 
 Non-goals: parameter groups, gradient clipping, second-order methods.
 """

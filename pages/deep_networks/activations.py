@@ -6,8 +6,8 @@ import streamlit as st
 
 from charts import labelled_points, layered, line_chart, range_rules, shaded_spans
 from charts.frames import curves_frame, layers_frame
-from explain.nn.activations import flat_regions, get_activation, sigmoid
 from explain.experiments import MnistExperiment
+from explain.nn.activations import flat_regions, get_activation, sigmoid
 from explain.nn.initializers import WEIGHT_INIT_LABELS
 from explain.zero_centred import (
     ETA_GRID,

@@ -6,7 +6,6 @@ import streamlit as st
 from charts import heatmap, labelled_points, layered, line_chart, vline
 from charts.figures import sigmoid_marker
 from charts.frames import curves_frame, grid_frame, neuron_frame
-from explain.nn.activations import sigmoid, sigmoid_prime
 from explain.neuron import (
     NeuronSetup,
     arrival,
@@ -17,6 +16,7 @@ from explain.neuron import (
     train_neuron,
     window,
 )
+from explain.nn.activations import sigmoid, sigmoid_prime
 from ui import widgets
 from ui.display import show_chart
 from ui.format import num

@@ -1,0 +1,34 @@
+"""Start the site: ``python -m ui.serve [streamlit options]`` is ``streamlit run
+streamlit_app.py [options]`` without one wart of streamlit 1.67.
+
+Streamlit treats a folder named ``pages/`` beside the entry script as its old automatic
+multipage mode until the first ``st.navigation`` call of the process. The very first run
+of a fresh server therefore goes through that mode, which knows no page but the entry
+script, and a visitor who arrives by a deep link (``/learning-slowdown``) is shown a
+"Page not found" notice over the right page. Telling Streamlit before it starts that the
+app does not use that mode removes the notice; everything else is plain ``streamlit run``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ENTRY = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the site with ``argv`` as extra ``streamlit run`` options."""
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.web import cli
+
+    # The flag is read once per process, when the first session starts; st.navigation
+    # sets it to False anyway, this only does so before the first run rather than after.
+    PagesManager.uses_pages_directory = False
+    args = list(sys.argv[1:] if argv is None else argv)
+    sys.argv = ["streamlit", "run", ENTRY, *args]
+    cli.main()
+
+
+if __name__ == "__main__":
+    main()
