@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from charts.palette import colours_for
+from charts.recipe import recipe
 
 HEIGHT = 320
 
@@ -38,6 +39,7 @@ def _tooltip(df: pd.DataFrame, fields: list[str], fmt: str) -> list:
     return tips
 
 
+@recipe
 def line_chart(
     df: pd.DataFrame,
     *,
@@ -101,6 +103,7 @@ def line_chart(
     return mark.encode(**enc).properties(title=title, height=height)
 
 
+@recipe
 def bar_chart(
     df: pd.DataFrame,
     *,
@@ -138,6 +141,7 @@ def bar_chart(
     return alt.Chart(df).mark_bar().encode(**enc).properties(title=title, height=height)
 
 
+@recipe
 def heatmap(
     df: pd.DataFrame,
     *,
@@ -181,6 +185,7 @@ def heatmap(
     return alt.Chart(cells).mark_rect().encode(**enc).properties(title=title, height=height)
 
 
+@recipe
 def range_rules(
     df: pd.DataFrame,
     *,
@@ -202,6 +207,7 @@ def range_rules(
     return alt.Chart(df).mark_rule(strokeWidth=2, opacity=0.6).encode(**enc)
 
 
+@recipe
 def shaded_spans(df: pd.DataFrame, *, x: str, x2: str, label: str, color: str = "#bbbbbb"):
     """Grey vertical bands from x to x2 (e.g. where an activation saturates), with tooltips."""
     return (
@@ -211,6 +217,7 @@ def shaded_spans(df: pd.DataFrame, *, x: str, x2: str, label: str, color: str = 
     )
 
 
+@recipe
 def histogram_grid(
     df: pd.DataFrame,
     *,
@@ -248,6 +255,7 @@ def histogram_grid(
     ).properties(title=title)
 
 
+@recipe
 def hline(value: float, label: str, *, color: str = "#555555") -> alt.LayerChart:
     """A dashed horizontal reference line with its label above its left end."""
     df = pd.DataFrame({"y": [value], "label": [label]})
@@ -261,6 +269,7 @@ def hline(value: float, label: str, *, color: str = "#555555") -> alt.LayerChart
     return rule + text
 
 
+@recipe
 def vline(value: float, label: str, *, color: str = "#555555") -> alt.LayerChart:
     """A dashed vertical reference line with its label at the top."""
     df = pd.DataFrame({"x": [value], "label": [label]})
@@ -274,6 +283,7 @@ def vline(value: float, label: str, *, color: str = "#555555") -> alt.LayerChart
     return rule + text
 
 
+@recipe
 def labelled_points(
     df: pd.DataFrame,
     *,
@@ -297,6 +307,7 @@ def labelled_points(
     return dots + text
 
 
+@recipe
 def layered(*charts, title: str | None = None, height: int = HEIGHT) -> alt.LayerChart:
     """Overlay charts on shared axes; the first chart's title is kept unless ``title`` is given."""
     out = alt.layer(*charts)

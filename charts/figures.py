@@ -6,8 +6,10 @@ import numpy as np
 
 from charts.builders import histogram_grid, hline, labelled_points, layered, line_chart
 from charts.frames import curves_frame, histograms_frame, history_frame, points_frame
+from charts.recipe import recipe
 
 
+@recipe
 def sigmoid_marker(
     z: np.ndarray,
     sigma: np.ndarray,
@@ -46,6 +48,7 @@ def sigmoid_marker(
     return layered(*layers)
 
 
+@recipe
 def accuracy_curves(results: dict, *, legend: str, title: str):
     """Validation accuracy (%) against epoch, one line per named TrainResult."""
     acc = history_frame(results, "eval_accuracy").assign(value=lambda d: 100 * d["value"])
@@ -63,6 +66,7 @@ def accuracy_curves(results: dict, *, legend: str, title: str):
     )
 
 
+@recipe
 def per_layer_histograms(edges: np.ndarray, shares: np.ndarray, *, title: str, x_title: str):
     """One histogram per layer ("layer 1" ...), small multiples on shared axes."""
     names = [f"layer {k + 1}" for k in range(len(shares))]

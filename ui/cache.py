@@ -1,9 +1,18 @@
-"""Cached runs of the long experiments, with a progress bar while they compute."""
+"""Cached runs of the long experiments, with a progress bar while they compute.
+
+MNIST training runs are kept on disk too (``persist="disk"``): a restarted server, or a
+second server process on the same machine, reads them instead of training again. Their key
+includes ``ENGINE``, a digest of every source file of ``explain/``, so that a change to
+the simulation can never be answered with a result the old code computed. In memory every
+cache is bounded by ``max_entries``.
+"""
 
 from __future__ import annotations
 
 import contextvars
+import hashlib
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
@@ -23,10 +32,28 @@ from explain.unstable import (
 )
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
-def mnist_run(exp: MnistExperiment, _on_epoch=None) -> TrainResult:
-    """``run_mnist`` cached across sessions, keyed by the experiment's parameters."""
+def _engine_digest() -> str:
+    """A digest of the simulation's code: every .py file under explain/, in path order."""
+    root = Path(__file__).resolve().parents[1] / "explain"
+    h = hashlib.blake2b(digest_size=12)
+    for path in sorted(root.rglob("*.py")):
+        h.update(str(path.relative_to(root)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+ENGINE = _engine_digest()
+
+
+@st.cache_data(show_spinner=False, max_entries=256, persist="disk")
+def _mnist_run(exp: MnistExperiment, engine: str, _on_epoch=None) -> TrainResult:
     return run_mnist(exp, _on_epoch)
+
+
+def mnist_run(exp: MnistExperiment, _on_epoch=None) -> TrainResult:
+    """``run_mnist`` cached across sessions and restarts, keyed by the experiment's
+    parameters and the engine's code."""
+    return _mnist_run(exp, ENGINE, _on_epoch)
 
 
 def mnist_runs(experiments: Sequence[MnistExperiment], label: str) -> list[TrainResult]:
@@ -92,9 +119,15 @@ def depth_gradient_norms(
     return init_gradients(spec, seed, n_images=500).norms
 
 
-@st.cache_data(show_spinner="Training with equal and with random weights…", max_entries=64)
 def symmetry_runs(hidden: int, epochs: int, seed: int) -> dict[str, SymmetryRun]:
     """The symmetry experiment for zero, constant and random (N(0, 1/n_in)) weights."""
+    return _symmetry_runs(hidden, epochs, seed, ENGINE)
+
+
+@st.cache_data(
+    show_spinner="Training with equal and with random weights…", max_entries=64, persist="disk"
+)
+def _symmetry_runs(hidden: int, epochs: int, seed: int, engine: str) -> dict[str, SymmetryRun]:
     return {
         init: symmetry_run(init, hidden=hidden, epochs=epochs, seed=seed)
         for init in ("zeros", "constant", "scaled")

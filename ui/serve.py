@@ -18,7 +18,8 @@ ENTRY = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the site with ``argv`` as extra ``streamlit run`` options."""
+    """Run the site with ``argv`` as extra ``streamlit run`` options; ``--dev`` shows full
+    tracebacks in the page (the hosted default in .streamlit/config.toml shows none)."""
     from streamlit.runtime.pages_manager import PagesManager
     from streamlit.web import cli
 
@@ -26,6 +27,8 @@ def main(argv: list[str] | None = None) -> None:
     # sets it to False anyway, this only does so before the first run rather than after.
     PagesManager.uses_pages_directory = False
     args = list(sys.argv[1:] if argv is None else argv)
+    if "--dev" in args:
+        args = [a for a in args if a != "--dev"] + ["--client.showErrorDetails=full"]
     sys.argv = ["streamlit", "run", ENTRY, *args]
     cli.main()
 

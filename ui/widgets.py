@@ -1,29 +1,119 @@
 """Widgets whose values live in the URL, so a shared link reproduces a figure.
 
 Every widget is keyed, and the key is the query parameter (``?depth=6&seed=3``).
-Streamlit validates bound values: one that is malformed or out of range is dropped
-from the URL and the widget falls back to its default, never a traceback.
+
+Before a widget reads its value from the link, the link's value is put into the form
+Streamlit expects, so that what a person would type is taken: ``?eta=1`` for the option
+1.0, ``?seed=3.0``, an option's name as well as its label, any letter case. A value that
+cannot be honoured (``?eta=abc``, ``?seed=inf``, a number outside the slider) is removed
+from the link, the widget shows its default, and a short note under it says so; never a
+traceback. A repeated key takes its last value, as Streamlit does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 import streamlit as st
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 T = TypeVar("T")
 
 
+def _number(raw: str) -> float | None:
+    """The finite number a person meant by ``raw`` (``"1"``, ``" 2.50 "``, ``"1e-3"``)."""
+    try:
+        value = float(raw.strip())
+    except (ValueError, OverflowError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _link_params():
+    """The session's record of the link it was opened with, which bound widgets read their
+    first value from (Streamlit keeps it apart from ``st.query_params``; None if unknown)."""
+    ctx = get_script_run_ctx()
+    state = getattr(getattr(ctx, "session_state", None), "_state", None)
+    params = getattr(state, "query_params", None)
+    return getattr(params, "_initial_query_params", None)
+
+
+def _from_link(key: str, canonical: Callable[[str], str | None]) -> str | None:
+    """Put the link's value for ``key`` into the widget's form; if it cannot be honoured,
+    drop it and return the note to show (None when all is well)."""
+    initial = _link_params()
+    raw = initial.get(key) if initial is not None else st.query_params.get_all(key)
+    if not raw:
+        return None
+    value = raw[-1]
+    fixed = canonical(value)
+    if fixed is None:
+        if initial is not None:
+            initial.pop(key, None)
+        st.query_params.pop(key, None)
+        shown = value if len(value) <= 24 else value[:24] + "…"
+        return f"The link's value “{shown}” cannot be used here; this shows the default."
+    if fixed != value or len(raw) > 1:
+        if initial is not None:
+            initial[key] = [fixed]
+        st.query_params[key] = fixed
+    return None
+
+
+def _note(message: str | None) -> None:
+    if message:
+        st.caption(f":orange[{message}]")
+
+
+def _numeric_canonical(lo, hi, integer: bool) -> Callable[[str], str | None]:
+    def canonical(raw: str) -> str | None:
+        value = _number(raw)
+        if value is None or not lo <= value <= hi:
+            return None
+        if integer:
+            return str(int(value)) if value == int(value) else None
+        return repr(float(value))
+
+    return canonical
+
+
 def slider(label: str, key: str, lo: float, hi: float, default: float, step=None, **kw):
     """A slider bound to the query parameter ``key``."""
-    return st.slider(label, lo, hi, default, step=step, key=key, bind="query-params", **kw)
+    integer = all(isinstance(v, int) for v in (lo, hi, default))
+    note = _from_link(key, _numeric_canonical(lo, hi, integer))
+    value = st.slider(label, lo, hi, default, step=step, key=key, bind="query-params", **kw)
+    _note(note)
+    return value
+
+
+def _option_canonical(options: Sequence, shown: Callable[[object], str]):
+    """Match a typed value to an option: its label, its own name, or an equal number."""
+
+    def canonical(raw: str) -> str | None:
+        text = raw.strip().casefold()
+        for option in options:
+            if text in (shown(option).casefold(), str(option).casefold()):
+                return shown(option)
+        number = _number(raw)
+        for option in options:
+            if number is not None and isinstance(option, int | float) and option == number:
+                return shown(option)
+        return None
+
+    return canonical
 
 
 def _choice(widget, label, key, options, default, labels, **kw):
     fmt = (lambda o: labels[o]) if labels else str
     index = list(options).index(default)
-    return widget(label, options, index=index, key=key, format_func=fmt, bind="query-params", **kw)
+    note = _from_link(key, _option_canonical(options, fmt))
+    value = widget(
+        label, options, index=index, key=key, format_func=fmt, bind="query-params", **kw
+    )
+    _note(note)
+    return value
 
 
 def select(label: str, key: str, options: Sequence[T], default: T, labels=None, **kw) -> T:
@@ -38,7 +128,8 @@ def radio(label: str, key: str, options: Sequence[T], default: T, labels=None, *
 
 def seed(key: str = "seed", default: int = 0) -> int:
     """The page's random seed: same seed, same figure."""
-    return int(
+    note = _from_link(key, _numeric_canonical(0, 10_000, integer=True))
+    value = int(
         st.number_input(
             "Random seed",
             0,
@@ -50,13 +141,18 @@ def seed(key: str = "seed", default: int = 0) -> int:
             help="Every random draw on this page comes from this seed, so a link reproduces it.",
         )
     )
+    _note(note)
+    return value
 
 
 def stepped(label: str, key: str, options: Sequence[T], default: T, **kw) -> T:
     """A slider over a fixed list of values (e.g. learning rates 0.001 ... 10), bound to the URL."""
-    return st.select_slider(
+    note = _from_link(key, _option_canonical(options, kw.get("format_func", str)))
+    value = st.select_slider(
         label, options=list(options), value=default, key=key, bind="query-params", **kw
     )
+    _note(note)
+    return value
 
 
 def preset_buttons(presets: dict[str, dict], labels: dict[str, str], key: str) -> None:

@@ -105,85 +105,92 @@ with right:
         f"The target is y = {c.y:g}. Compare how far each start is from it with how fast it moves.",
     )
 
+
 # --- 2. why: sigma' -------------------------------------------------------------------
-st.header("2. Why: the factor σ′(z)")
-epoch = widgets.slider(
-    f"Epoch to inspect ({me})",
-    "epoch",
-    0,
-    1000,
-    0,
-    step=1,
-    help="Moves the marker on the sigmoid and the numbers in the formula. "
-    "It stops at the last epoch trained.",
-)
-epoch = min(epoch, len(run.epoch) - 1)
-z, a, sp = run.z[epoch, k], run.a[epoch, k], run.sigma_prime[epoch, k]
-left, right = st.columns([1, 1], gap="large")
-with left:
-    zs = np.linspace(min(-10.0, z - 1), max(10.0, z + 1), 401)
+@st.fragment
+def why_sigma_prime(c, run, frame, k, me, who):
+    """Section 2; owns the epoch slider."""
+    st.header("2. Why: the factor σ′(z)")
+    epoch = widgets.slider(
+        f"Epoch to inspect ({me})",
+        "epoch",
+        0,
+        1000,
+        0,
+        step=1,
+        help="Moves the marker on the sigmoid and the numbers in the formula. "
+        "It stops at the last epoch trained.",
+    )
+    epoch = min(epoch, len(run.epoch) - 1)
+    z, a, sp = run.z[epoch, k], run.a[epoch, k], run.sigma_prime[epoch, k]
+    left, right = st.columns([1, 1], gap="large")
+    with left:
+        zs = np.linspace(min(-10.0, z - 1), max(10.0, z + 1), 401)
+        show_chart(
+            sigmoid_marker(
+                zs,
+                sigmoid(zs),
+                sigmoid_prime(zs),
+                z,
+                a,
+                sp,
+                title=f"Where the neuron sits at epoch {epoch}",
+                x_title="weighted input z = wx + b",
+            ),
+            "Where σ is flat (|z| large), σ′ is nearly 0: the output barely responds to any change "
+            "of w or b, so the gradient is small.",
+        )
+    with right:
+        st.markdown(f"At epoch **{epoch}**, for {who}:")
+        dw, db = run.dC_dw[epoch, k], run.dC_db[epoch, k]
+        st.latex(
+            rf"""\begin{{aligned}}
+            \frac{{\partial C}}{{\partial w}} &= (a-y)\,\sigma'(z)\,x \\
+            &= ({a:.4g} - {c.y:g}) \times {num(sp)} \times {num(c.x)} = {num(dw)}\\[4pt]
+            \frac{{\partial C}}{{\partial b}} &= (a-y)\,\sigma'(z) = {num(db)}
+            \end{{aligned}}"""
+        )
+        size = "large" if abs(a - c.y) > 0.5 else "small" if abs(a - c.y) < 0.1 else "moderate"
+        st.markdown(
+            f"The error a − y = **{a - c.y:.3g}** is {size}; σ′(z) = **{sp:.3g}** is "
+            f"**{0.25 / sp:,.3g}×** below its maximum of 1/4, and it multiplies everything."
+            if sp > 0
+            else "σ′(z) has underflowed to 0: this neuron cannot learn at all."
+        )
+    grads = frame[frame["start"] == me].melt(
+        id_vars=["epoch"], value_vars=["dC_dw", "dC_db"], var_name="gradient", value_name="size"
+    )
+    grads = grads.assign(
+        gradient=grads["gradient"].map({"dC_dw": "|∂C/∂w|", "dC_db": "|∂C/∂b|"}),
+        size=grads["size"].abs(),
+    )
+    note = {
+        c.x == 0: " With x = 0, ∂C/∂w = 0: the weight cannot learn at all, only the bias.",
+        c.x == 1: " With x = 1 the two lines coincide (dashed over solid).",
+    }.get(True, "")
     show_chart(
-        sigmoid_marker(
-            zs,
-            sigmoid(zs),
-            sigmoid_prime(zs),
-            z,
-            a,
-            sp,
-            title=f"Where the neuron sits at epoch {epoch}",
-            x_title="weighted input z = wx + b",
+        layered(
+            line_chart(
+                grads[grads["size"] > 0],
+                x="epoch",
+                y="size",
+                color="gradient",
+                color_title="gradient",
+                dash="gradient",
+                log_y=True,
+                title=f"Gradient size against epoch ({me})",
+                x_title="epoch",
+                y_title="|gradient| (log scale)",
+            ),
+            vline(epoch, f"epoch {epoch}"),
         ),
-        "Where σ is flat (|z| large), σ′ is nearly 0: the output barely responds to any change "
-        "of w or b, so the gradient is small.",
+        "The gradient is the speed of learning. From a badly wrong start it first grows, from "
+        "tiny, as the neuron leaves the flat part of σ: that is the plateau of section 1. "
+        "∂C/∂w = x · ∂C/∂b." + note,
     )
-with right:
-    st.markdown(f"At epoch **{epoch}**, for {who}:")
-    dw, db = run.dC_dw[epoch, k], run.dC_db[epoch, k]
-    st.latex(
-        rf"""\begin{{aligned}}
-        \frac{{\partial C}}{{\partial w}} &= (a-y)\,\sigma'(z)\,x \\
-        &= ({a:.4g} - {c.y:g}) \times {num(sp)} \times {num(c.x)} = {num(dw)}\\[4pt]
-        \frac{{\partial C}}{{\partial b}} &= (a-y)\,\sigma'(z) = {num(db)}
-        \end{{aligned}}"""
-    )
-    size = "large" if abs(a - c.y) > 0.5 else "small" if abs(a - c.y) < 0.1 else "moderate"
-    st.markdown(
-        f"The error a − y = **{a - c.y:.3g}** is {size}; σ′(z) = **{sp:.3g}** is "
-        f"**{0.25 / sp:,.3g}×** below its maximum of 1/4, and it multiplies everything."
-        if sp > 0
-        else "σ′(z) has underflowed to 0: this neuron cannot learn at all."
-    )
-grads = frame[frame["start"] == me].melt(
-    id_vars=["epoch"], value_vars=["dC_dw", "dC_db"], var_name="gradient", value_name="size"
-)
-grads = grads.assign(
-    gradient=grads["gradient"].map({"dC_dw": "|∂C/∂w|", "dC_db": "|∂C/∂b|"}),
-    size=grads["size"].abs(),
-)
-note = {
-    c.x == 0: " With x = 0, ∂C/∂w = 0: the weight cannot learn at all, only the bias.",
-    c.x == 1: " With x = 1 the two lines coincide (dashed over solid).",
-}.get(True, "")
-show_chart(
-    layered(
-        line_chart(
-            grads[grads["size"] > 0],
-            x="epoch",
-            y="size",
-            color="gradient",
-            color_title="gradient",
-            dash="gradient",
-            log_y=True,
-            title=f"Gradient size against epoch ({me})",
-            x_title="epoch",
-            y_title="|gradient| (log scale)",
-        ),
-        vline(epoch, f"epoch {epoch}"),
-    ),
-    "The gradient is the speed of learning. From a badly wrong start it first grows, from "
-    "tiny, as the neuron leaves the flat part of σ: that is the plateau of section 1. "
-    "∂C/∂w = x · ∂C/∂b." + note,
-)
+
+
+why_sigma_prime(c, run, frame, k, me, who)
 
 # --- 3. the cost surface ----------------------------------------------------------------
 st.header("3. The ball rolling on the cost surface")

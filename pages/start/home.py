@@ -54,37 +54,44 @@ for problem, why, fix, urls in PROBLEMS:
     rows.append(f"| {problem} | {why} | {fix} | {', '.join(links) or 'in a later release'} |")
 st.markdown("\n".join(rows))
 
-st.subheader("The factor behind most of it: σ′(z)")
-left, right = st.columns([2, 1], gap="large")
-with right:
-    z0 = widgets.slider("Mark the neuron's weighted input z", "z", -10.0, 10.0, 2.0, step=0.1)
-    s0, sp0 = float(sigmoid(z0)), float(sigmoid_prime(z0))
-    st.latex(
-        rf"""\begin{{aligned}}\sigma'({z0:.1f}) &= \sigma(z)\,\bigl(1-\sigma(z)\bigr) \\
-        &= {s0:.4f} \times {1 - s0:.4f} = {sp0:.3g}\end{{aligned}}"""
-    )
-    st.markdown(
-        f"Every gradient that passes through this neuron is multiplied by **{sp0:.3g}**: "
-        f"**{0.25 / sp0:,.3g}×** smaller than at z = 0, where σ′ reaches its maximum of 1/4. "
-        "A deep network multiplies one such factor per layer."
-    )
-with left:
-    z = np.linspace(-10, 10, 401)
-    chart = sigmoid_marker(
-        z,
-        sigmoid(z),
-        sigmoid_prime(z),
-        z0,
-        s0,
-        sp0,
-        title="The sigmoid and its derivative",
-        max_line=True,
-    )
-    show_chart(
-        chart,
-        "Look at the orange curve: σ′ is never above 1/4 and is almost 0 once |z| > 5, "
-        "where σ is flat. Move the slider to see how small the factor gets.",
-    )
+
+@st.fragment
+def sigma_prime_teaser():
+    """The σ′ teaser; owns the z slider."""
+    st.subheader("The factor behind most of it: σ′(z)")
+    left, right = st.columns([2, 1], gap="large")
+    with right:
+        z0 = widgets.slider("Mark the neuron's weighted input z", "z", -10.0, 10.0, 2.0, step=0.1)
+        s0, sp0 = float(sigmoid(z0)), float(sigmoid_prime(z0))
+        st.latex(
+            rf"""\begin{{aligned}}\sigma'({z0:.1f}) &= \sigma(z)\,\bigl(1-\sigma(z)\bigr) \\
+            &= {s0:.4f} \times {1 - s0:.4f} = {sp0:.3g}\end{{aligned}}"""
+        )
+        st.markdown(
+            f"Every gradient that passes through this neuron is multiplied by **{sp0:.3g}**: "
+            f"**{0.25 / sp0:,.3g}×** smaller than at z = 0, where σ′ reaches its maximum of 1/4. "
+            "A deep network multiplies one such factor per layer."
+        )
+    with left:
+        z = np.linspace(-10, 10, 401)
+        chart = sigmoid_marker(
+            z,
+            sigmoid(z),
+            sigmoid_prime(z),
+            z0,
+            s0,
+            sp0,
+            title="The sigmoid and its derivative",
+            max_line=True,
+        )
+        show_chart(
+            chart,
+            "Look at the orange curve: σ′ is never above 1/4 and is almost 0 once |z| > 5, "
+            "where σ is flat. Move the slider to see how small the factor gets.",
+        )
+
+
+sigma_prime_teaser()
 
 st.subheader("Using it in class")
 st.markdown(
