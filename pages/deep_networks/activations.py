@@ -125,58 +125,66 @@ with cols[2]:
 
 # --- 2. through depth ------------------------------------------------------------------------
 st.header("2. Through depth: which activations keep the gradient alive")
-c1, c2, c3 = st.columns(3)
-with c1:
-    depth = widgets.slider("Hidden layers", "depth", 2, 20, 8)
-with c2:
-    width = widgets.stepped("Neurons per layer", "width", (10, 20, 30, 50, 100, 200), 30)
-with c3:
-    init_names = ["scaled", "xavier", "he"]
-    init = widgets.select(
-        "Initial weights",
-        "init",
-        init_names,
-        "scaled",
-        labels={k: WEIGHT_INIT_LABELS[k] for k in init_names},
+
+
+@st.fragment
+def through_depth(seed, slope):
+    """Section 2, rerun alone: owns the number of hidden layers, their width and the init."""
+    c1, c2, c3 = st.columns(3)
+    with c1:
+        depth = widgets.slider("Hidden layers", "depth", 2, 20, 8)
+    with c2:
+        width = widgets.stepped("Neurons per layer", "width", (10, 20, 30, 50, 100, 200), 30)
+    with c3:
+        init_names = ["scaled", "xavier", "he"]
+        init = widgets.select(
+            "Initial weights",
+            "init",
+            init_names,
+            "scaled",
+            labels={k: WEIGHT_INIT_LABELS[k] for k in init_names},
+        )
+    label = {n: NAMES[n] + (f" ({slope:g})" if n == "leaky_relu" else "") for n in SHOWN}
+    norms = {label[n]: depth_gradient_norms(n, depth, width, init, seed, slope) for n in SHOWN}
+    df = pd.concat(
+        [
+            pd.DataFrame({"hidden layer": np.arange(1, depth + 1), "‖δ‖": v, "activation": name})
+            for name, v in norms.items()
+        ],
+        ignore_index=True,
+    ).assign(activation=lambda d: d["activation"].str.replace(r" \(.*\)", "", regex=True))
+    ratio = {n: v[-1] / v[0] for n, v in norms.items() if v[0] > 0}
+    close = abs(np.log(ratio.get("ReLU", 1) / ratio.get(label["leaky_relu"], 1))) < 0.1
+    show_chart(
+        line_chart(
+            df[df["‖δ‖"] > 0],
+            x="hidden layer",
+            y="‖δ‖",
+            color="activation",
+            color_title="activation",
+            log_y=True,
+            points=True,
+            x_integer=True,
+            title=f"Speed of learning of each layer at initialization ({depth} × {width}, MNIST)",
+            x_title="hidden layer (1 = nearest the input)",
+            y_title="‖∂C/∂bˡ‖ (log scale)",
+        ),
+        "A line that climbs steeply from left to right is a vanishing gradient: the first layers "
+        "get a tiny fraction of the last layer's gradient. A flat line keeps every layer learning."
+        + (
+            " ReLU and leaky ReLU nearly coincide here (the purple line hides the green one)."
+            if close
+            else ""
+        ),
     )
-label = {n: NAMES[n] + (f" ({slope:g})" if n == "leaky_relu" else "") for n in SHOWN}
-norms = {label[n]: depth_gradient_norms(n, depth, width, init, seed, slope) for n in SHOWN}
-df = pd.concat(
-    [
-        pd.DataFrame({"hidden layer": np.arange(1, depth + 1), "‖δ‖": v, "activation": name})
-        for name, v in norms.items()
-    ],
-    ignore_index=True,
-).assign(activation=lambda d: d["activation"].str.replace(r" \(.*\)", "", regex=True))
-ratio = {n: v[-1] / v[0] for n, v in norms.items() if v[0] > 0}
-close = abs(np.log(ratio.get("ReLU", 1) / ratio.get(label["leaky_relu"], 1))) < 0.1
-show_chart(
-    line_chart(
-        df[df["‖δ‖"] > 0],
-        x="hidden layer",
-        y="‖δ‖",
-        color="activation",
-        color_title="activation",
-        log_y=True,
-        points=True,
-        x_integer=True,
-        title=f"Speed of learning of each layer at initialization ({depth} × {width}, MNIST)",
-        x_title="hidden layer (1 = nearest the input)",
-        y_title="‖∂C/∂bˡ‖ (log scale)",
-    ),
-    "A line that climbs steeply from left to right is a vanishing gradient: the first layers "
-    "get a tiny fraction of the last layer's gradient. A flat line keeps every layer learning."
-    + (
-        " ReLU and leaky ReLU nearly coincide here (the purple line hides the green one)."
-        if close
-        else ""
-    ),
-)
-st.markdown(
-    "Last hidden layer's gradient divided by the first's: "
-    + ", ".join(f"{n} **{nice(r)}×**" for n, r in ratio.items())
-    + f". Weights {WEIGHT_INIT_LABELS[init]}, zero biases, cross-entropy, 500 training digits."
-)
+    st.markdown(
+        "Last hidden layer's gradient divided by the first's: "
+        + ", ".join(f"{n} **{nice(r)}×**" for n, r in ratio.items())
+        + f". Weights {WEIGHT_INIT_LABELS[init]}, zero biases, cross-entropy, 500 training digits."
+    )
+
+
+through_depth(seed, slope)
 
 # --- 3. zero-centred inputs ---------------------------------------------------------------------
 st.header("3. Not zero-centred: updates that zig-zag")
@@ -187,24 +195,20 @@ st.markdown(
     "weights learns from one example at a time and must reach w* = (1, −1), which needs one "
     "weight up and the other down."
 )
-c1, c2 = st.columns(2)
-with c1:
-    mean = widgets.stepped("Mean of the positive inputs", "mean", (0.5, 1.0, 1.5, 2.0, 3.0), 1.0)
-with c2:
-    eta2 = widgets.stepped("Learning rate η", "eta2", (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5), 0.1)
-setup = TwoWeightSetup(mean=mean, eta=eta2, seed=seed)
-x_pos, x_cen = inputs(setup)
-paths = {"positive inputs": path(x_pos, setup), "zero-centred inputs": path(x_cen, setup)}
-pframe = pd.concat(
-    [
-        pd.DataFrame({"w₁": p.w[:, 0], "w₂": p.w[:, 1], "step": np.arange(len(p.w)), "inputs": n})
-        for n, p in paths.items()
-    ],
-    ignore_index=True,
-)
-target = pd.DataFrame({"w₁": [1.0], "w₂": [-1.0], "label": ["target w* = (1, −1)"]})
-left, right = st.columns([3, 2], gap="large")
-with left:
+
+
+def path_chart(paths, eta2):
+    """The two weights' paths from (0, 0), for positive and for centred inputs."""
+    pframe = pd.concat(
+        [
+            pd.DataFrame(
+                {"w₁": p.w[:, 0], "w₂": p.w[:, 1], "step": np.arange(len(p.w)), "inputs": n}
+            )
+            for n, p in paths.items()
+        ],
+        ignore_index=True,
+    )
+    target = pd.DataFrame({"w₁": [1.0], "w₂": [-1.0], "label": ["target w* = (1, −1)"]})
     show_chart(
         layered(
             line_chart(
@@ -236,34 +240,39 @@ with left:
     )
 
 
-def steps_text(p):
-    if p.diverged:
-        return "diverges"
-    return f"**{p.steps}** steps" if p.steps is not None else f"more than {setup.max_steps} steps"
+def steps_comparison(paths):
+    """How the two runs' step counts compare at the chosen η ('' if either never arrives)."""
+    p_steps, c_steps = (p.steps for p in paths.values())
+    if not (p_steps and c_steps):
+        return ""
+    if p_steps < 0.8 * c_steps:
+        return (
+            "At this η the positive inputs even arrive sooner "
+            f"({p_steps} against {c_steps} steps). "
+        )
+    if p_steps > 1.25 * c_steps:
+        return f"At this η the positive inputs need {p_steps / c_steps:.1f}× the steps. "
+    return "At this η both need about the same number of steps. "
 
 
-scans = {"positive inputs": eta_scan(x_pos, setup), "zero-centred inputs": eta_scan(x_cen, setup)}
-with right:
+def zig_zag_verdict(paths, scans, setup):
+    """Steps and same-sign updates of each run, then what centring buys: stability."""
+
+    def steps_text(p):
+        if p.diverged:
+            return "diverges"
+        return (
+            f"**{p.steps}** steps" if p.steps is not None else f"more than {setup.max_steps} steps"
+        )
+
     st.markdown(
         "\n".join(
-            f"- {n}: {steps_text(p)} at η = {eta2:g}; **{100 * same_sign_fraction(p.grads):.0f}%** "
+            f"- {n}: {steps_text(p)} at η = {setup.eta:g}; "
+            f"**{100 * same_sign_fraction(p.grads):.0f}%** "
             "of its updates had both components of the same sign"
             for n, p in paths.items()
         )
     )
-    p_steps, c_steps = (p.steps for p in paths.values())
-    if p_steps and c_steps:
-        if p_steps < 0.8 * c_steps:
-            same = (
-                "At this η the positive inputs even arrive sooner "
-                f"({p_steps} against {c_steps} steps). "
-            )
-        elif p_steps > 1.25 * c_steps:
-            same = f"At this η the positive inputs need {p_steps / c_steps:.1f}× the steps. "
-        else:
-            same = "At this η both need about the same number of steps. "
-    else:
-        same = ""
     bests = {n: best(s) for n, s in scans.items()}
     top = max(ETA_GRID)
 
@@ -276,7 +285,7 @@ with right:
     if all(bests.values()):
         (bp_eta, bp_steps), (bc_eta, bc_steps) = bests.values()
         st.markdown(
-            same
+            steps_comparison(paths)
             + "The cost of non-centred inputs is **stability**: the mean adds a steep direction "
             "along (1, 1) that caps the usable η, while the direction that matters, (1, −1), "
             "is just as shallow for both. The largest η that still arrives is "
@@ -284,49 +293,69 @@ with right:
             f"**{largest(scans['zero-centred inputs'])}** for centred ones; each at its best η "
             f"({bp_eta:.2g} and {bc_eta:.2g}) needs **{bp_steps}** and **{bc_steps}** steps."
         )
-scan_df = pd.concat(
-    [pd.DataFrame({"η": s.etas, "steps": s.steps, "inputs": n}) for n, s in scans.items()],
-    ignore_index=True,
-).dropna()
-show_chart(
-    line_chart(
-        scan_df,
-        x="η",
-        y="steps",
-        color="inputs",
-        color_title="inputs",
-        log_x=True,
-        log_y=True,
-        points=True,
-        title="Steps to reach w* against η (each point a separate run)",
-        x_title="η (log scale)",
-        y_title="steps (log scale)",
-        height=240,
-    ),
-    "Where the two lines overlap, centring changes nothing; the vermillion line stops at the "
-    f"largest η that still converges for positive inputs. η beyond {top:g} was not tried.",
-)
+
+
+def scan_chart(scans):
+    """Steps to reach w* against η, for positive and for centred inputs."""
+    scan_df = pd.concat(
+        [pd.DataFrame({"η": s.etas, "steps": s.steps, "inputs": n}) for n, s in scans.items()],
+        ignore_index=True,
+    ).dropna()
+    show_chart(
+        line_chart(
+            scan_df,
+            x="η",
+            y="steps",
+            color="inputs",
+            color_title="inputs",
+            log_x=True,
+            log_y=True,
+            points=True,
+            title="Steps to reach w* against η (each point a separate run)",
+            x_title="η (log scale)",
+            y_title="steps (log scale)",
+            height=240,
+        ),
+        "Where the two lines overlap, centring changes nothing; the vermillion line stops at the "
+        f"largest η that still converges for positive inputs. η beyond {max(ETA_GRID):g} was not "
+        "tried.",
+    )
+
+
+@st.fragment
+def zig_zag(seed):
+    """The two-weight neuron, rerun alone: owns the mean of the inputs and the learning rate."""
+    c1, c2 = st.columns(2)
+    with c1:
+        mean = widgets.stepped(
+            "Mean of the positive inputs", "mean", (0.5, 1.0, 1.5, 2.0, 3.0), 1.0
+        )
+    with c2:
+        eta2 = widgets.stepped(
+            "Learning rate η", "eta2", (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5), 0.1
+        )
+    setup = TwoWeightSetup(mean=mean, eta=eta2, seed=seed)
+    x_pos, x_cen = inputs(setup)
+    paths = {"positive inputs": path(x_pos, setup), "zero-centred inputs": path(x_cen, setup)}
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        path_chart(paths, eta2)
+    scans = {
+        "positive inputs": eta_scan(x_pos, setup),
+        "zero-centred inputs": eta_scan(x_cen, setup),
+    }
+    with right:
+        zig_zag_verdict(paths, scans, setup)
+    scan_chart(scans)
+
+
+zig_zag(seed)
 
 st.subheader("Zero-centring real digits")
-c1, c2, c3 = st.columns(3)
-with c1:
-    zc_act = widgets.select("Hidden activation", "zc_act", ["tanh", "sigmoid"], "tanh")
-with c2:
-    zc_epochs = widgets.slider("Epochs", "zc_epochs", 2, 20, 6)
-with c3:
-    zc_eta = widgets.stepped("η", "zc_eta", (0.02, 0.05, 0.1, 0.2, 0.5), 0.5)
-seeds = (seed, seed + 1, seed + 2)
-base = MnistExperiment(activation=zc_act, eta=zc_eta, epochs=zc_epochs, n_train=2000)
-exps = [base.with_(seed=s, centre=c) for c in (False, True) for s in seeds]
-runs = mnist_runs(exps, "Training on raw and centred digits, three seeds each")
-acc_by = {
-    name: np.array(
-        [100 * r.history.eval_accuracy for r in runs[i * 3 : i * 3 + 3] if not r.diverged_at]
-    )
-    for i, name in enumerate(["raw pixels", "mean-subtracted pixels"])
-}
-n_used = min(len(a) for a in acc_by.values())
-if n_used:
+
+
+def centring_chart(acc_by, n_used, zc_act):
+    """Validation accuracy per epoch on raw and on mean-subtracted digits, mean and range."""
     band = pd.concat(
         [
             pd.DataFrame(
@@ -364,9 +393,13 @@ if n_used:
         "each pixel's mean over the training digits centres them. Bars: lowest to highest of "
         "the seeds. Accuracy is measured on 1,000 validation digits (about ±1 point).",
     )
+
+
+def centring_verdict(acc_by, n_used, zc_epochs):
+    """What centring changed after one epoch and at the end, against the noise."""
     raw, cen = (a.mean(0) for a in acc_by.values())
     gains = cen - raw
-    st.markdown(
+    return (
         f"Averaged over {n_used} seeds, centring changes the accuracy by "
         f"**{gains[1]:+.1f} points** after one epoch and **{gains[-1]:+.1f}** after "
         f"{plural(zc_epochs, 'epoch')}. "
@@ -382,8 +415,37 @@ if n_used:
             "constrained than the two-weight neuron; try a larger η, where stability matters."
         )
     )
-else:
-    st.warning("Some runs diverged: lower η.")
+
+
+@st.fragment
+def zero_centring_digits(seed):
+    """Raw against centred digits, rerun alone: owns the activation, epochs and η."""
+    c1, c2, c3 = st.columns(3)
+    with c1:
+        zc_act = widgets.select("Hidden activation", "zc_act", ["tanh", "sigmoid"], "tanh")
+    with c2:
+        zc_epochs = widgets.slider("Epochs", "zc_epochs", 2, 20, 6)
+    with c3:
+        zc_eta = widgets.stepped("η", "zc_eta", (0.02, 0.05, 0.1, 0.2, 0.5), 0.5)
+    seeds = (seed, seed + 1, seed + 2)
+    base = MnistExperiment(activation=zc_act, eta=zc_eta, epochs=zc_epochs, n_train=2000)
+    exps = [base.with_(seed=s, centre=c) for c in (False, True) for s in seeds]
+    runs = mnist_runs(exps, "Training on raw and centred digits, three seeds each")
+    acc_by = {
+        name: np.array(
+            [100 * r.history.eval_accuracy for r in runs[i * 3 : i * 3 + 3] if not r.diverged_at]
+        )
+        for i, name in enumerate(["raw pixels", "mean-subtracted pixels"])
+    }
+    n_used = min(len(a) for a in acc_by.values())
+    if n_used:
+        centring_chart(acc_by, n_used, zc_act)
+        st.markdown(centring_verdict(acc_by, n_used, zc_epochs))
+    else:
+        st.warning("Some runs diverged: lower η.")
+
+
+zero_centring_digits(seed)
 
 # --- 4. dead ReLUs ---------------------------------------------------------------------------
 st.header("4. Dead ReLUs")
@@ -394,104 +456,73 @@ st.markdown(
     "that is too large. A leaky ReLU unit in the same state still passes slope × δ, so it keeps "
     "learning and can come back."
 )
-widgets.preset_buttons(
-    {"bias": {"bias0": -1.0, "dr_eta": 0.1}, "step": {"bias0": 0.0, "dr_eta": 0.5}},
-    {"bias": "Negative initial biases (−1, η = 0.1)", "step": "Large steps (biases 0, η = 0.5)"},
-    key="dead_preset",
-)
-c1, c2, c3 = st.columns(3)
-with c1:
-    bias0 = widgets.stepped(
-        "Initial biases (all equal)", "bias0", (-2.0, -1.5, -1.0, -0.5, 0.0), -1.0
-    )
-with c2:
-    dr_eta = widgets.stepped("η", "dr_eta", (0.01, 0.05, 0.1, 0.2, 0.5, 1.0), 0.1)
-with c3:
-    dr_epochs = widgets.slider("Epochs", "dr_epochs", 2, 20, 6)
-dead_base = MnistExperiment(
-    sizes=(784, 100, 100, 10),
-    cost="log_likelihood",
-    weight_init="he",
-    bias_init="constant",
-    bias_value=bias0,
-    eta=dr_eta,
-    epochs=dr_epochs,
-    n_train=2000,
-    seed=seed,
-)
-leaky_name = f"leaky ReLU ({slope:g})"
-dead_runs = dict(
-    zip(
-        ["ReLU", leaky_name],
-        mnist_runs(
-            [
-                dead_base.with_(activation="relu"),
-                dead_base.with_(activation="leaky_relu", slope=slope),
-            ],
-            "Training ReLU and leaky ReLU networks",
+
+
+def dead_charts(ok):
+    """Two charts per layer and epoch: units with no gradient, and units never positive."""
+    left, right = st.columns(2)
+    for col, field, title, note in (
+        (
+            left,
+            "no_gradient",
+            "Units that get no gradient (cannot learn)",
+            "Share of each layer's units whose error δ is exactly 0 on every probe digit: their "
+            "weights cannot change. Solid: ReLU, dashed: leaky ReLU.",
         ),
-    )
-)
-ok = {n: r for n, r in dead_runs.items() if len(r.history.epoch) > 1}
-for name, r in dead_runs.items():
-    if r.diverged_at:
-        st.warning(f"{name}: {r.diverged_at}; its curves stop there. Lower η to compare.")
-left, right = st.columns(2)
-for col, field, title, note in (
-    (
-        left,
-        "no_gradient",
-        "Units that get no gradient (cannot learn)",
-        "Share of each layer's units whose error δ is exactly 0 on every probe digit: their "
-        "weights cannot change. Solid: ReLU, dashed: leaky ReLU.",
-    ),
-    (
-        right,
-        "dead",
-        "Units never positive on the probe digits",
-        "Share of units with z ≤ 0 on all 1,000 probe digits. For ReLU they output 0 and pass no "
-        "gradient; leaky units there still learn, and a falling dashed line is units coming back.",
-    ),
-):
-    frames = [
-        layers_frame(r.history.epoch, 100 * getattr(r.history, field), activation=n)
-        for n, r in ok.items()
-    ]
-    if frames:
-        with col:
-            show_chart(
-                line_chart(
-                    pd.concat(frames, ignore_index=True),
-                    x="epoch",
-                    y="value",
-                    color="layer",
-                    color_title="hidden layer",
-                    dash="activation",
-                    points=True,
-                    x_integer=True,
-                    y_domain=(0, 100),
-                    title=title,
-                    x_title="epoch",
-                    y_title="units (%)",
-                    height=260,
-                ),
-                note,
+        (
+            right,
+            "dead",
+            "Units never positive on the probe digits",
+            "Share of units with z ≤ 0 on all 1,000 probe digits. For ReLU they output 0 and pass "
+            "no gradient; leaky units there still learn, and a falling dashed line is units "
+            "coming back.",
+        ),
+    ):
+        frames = [
+            layers_frame(r.history.epoch, 100 * getattr(r.history, field), activation=n)
+            for n, r in ok.items()
+        ]
+        if frames:
+            with col:
+                show_chart(
+                    line_chart(
+                        pd.concat(frames, ignore_index=True),
+                        x="epoch",
+                        y="value",
+                        color="layer",
+                        color_title="hidden layer",
+                        dash="activation",
+                        points=True,
+                        x_integer=True,
+                        y_domain=(0, 100),
+                        title=title,
+                        x_title="epoch",
+                        y_title="units (%)",
+                        height=260,
+                    ),
+                    note,
+                )
+
+
+def dead_summary(ok, leaky_name, dr_epochs):
+    """Each network's stuck units from start to end, then whether the leaky one escaped."""
+    lines = []
+    for name, r in ok.items():
+        h = r.history
+        last = int(h.epoch[-1])
+        lines.append(
+            f"- **{name}**, from initialization to epoch {last}: no gradient "
+            + ", ".join(
+                f"{100 * a:.0f}% → {100 * b:.0f}%"
+                for a, b in zip(h.no_gradient[0], h.no_gradient[-1])
             )
-lines = []
-for name, r in ok.items():
-    h = r.history
-    last = int(h.epoch[-1])
-    lines.append(
-        f"- **{name}**, from initialization to epoch {last}: no gradient "
-        + ", ".join(
-            f"{100 * a:.0f}% → {100 * b:.0f}%" for a, b in zip(h.no_gradient[0], h.no_gradient[-1])
+            + "; never positive "
+            + ", ".join(f"{100 * a:.0f}% → {100 * b:.0f}%" for a, b in zip(h.dead[0], h.dead[-1]))
+            + f" (layers 1, 2); validation accuracy **{100 * h.eval_accuracy[-1]:.1f}%**."
         )
-        + "; never positive "
-        + ", ".join(f"{100 * a:.0f}% → {100 * b:.0f}%" for a, b in zip(h.dead[0], h.dead[-1]))
-        + f" (layers 1, 2); validation accuracy **{100 * h.eval_accuracy[-1]:.1f}%**."
-    )
-st.markdown("\n".join(lines))
-if "ReLU" in ok and leaky_name in ok:
+    st.markdown("\n".join(lines))
+    if "ReLU" not in ok or leaky_name not in ok:
+        return
     relu_acc, leaky_acc = (100 * ok[n].history.eval_accuracy[-1] for n in ("ReLU", leaky_name))
     stuck = ok["ReLU"].history.no_gradient[-1].max()
     if stuck > 0.5 and leaky_acc > relu_acc + 5:
@@ -510,6 +541,61 @@ if "ReLU" in ok and leaky_name in ok:
             "Here the two end close together: the switched-off units did not stop the ReLU "
             "network from learning. Try the negative-bias preset to see a layer die completely."
         )
+
+
+@st.fragment
+def dead_relus(seed, slope):
+    """Section 4, rerun alone: owns the presets, the initial biases, η and the epochs."""
+    widgets.preset_buttons(
+        {"bias": {"bias0": -1.0, "dr_eta": 0.1}, "step": {"bias0": 0.0, "dr_eta": 0.5}},
+        {
+            "bias": "Negative initial biases (−1, η = 0.1)",
+            "step": "Large steps (biases 0, η = 0.5)",
+        },
+        key="dead_preset",
+    )
+    c1, c2, c3 = st.columns(3)
+    with c1:
+        bias0 = widgets.stepped(
+            "Initial biases (all equal)", "bias0", (-2.0, -1.5, -1.0, -0.5, 0.0), -1.0
+        )
+    with c2:
+        dr_eta = widgets.stepped("η", "dr_eta", (0.01, 0.05, 0.1, 0.2, 0.5, 1.0), 0.1)
+    with c3:
+        dr_epochs = widgets.slider("Epochs", "dr_epochs", 2, 20, 6)
+    dead_base = MnistExperiment(
+        sizes=(784, 100, 100, 10),
+        cost="log_likelihood",
+        weight_init="he",
+        bias_init="constant",
+        bias_value=bias0,
+        eta=dr_eta,
+        epochs=dr_epochs,
+        n_train=2000,
+        seed=seed,
+    )
+    leaky_name = f"leaky ReLU ({slope:g})"
+    dead_runs = dict(
+        zip(
+            ["ReLU", leaky_name],
+            mnist_runs(
+                [
+                    dead_base.with_(activation="relu"),
+                    dead_base.with_(activation="leaky_relu", slope=slope),
+                ],
+                "Training ReLU and leaky ReLU networks",
+            ),
+        )
+    )
+    ok = {n: r for n, r in dead_runs.items() if len(r.history.epoch) > 1}
+    for name, r in dead_runs.items():
+        if r.diverged_at:
+            st.warning(f"{name}: {r.diverged_at}; its curves stop there. Lower η to compare.")
+    dead_charts(ok)
+    dead_summary(ok, leaky_name, dr_epochs)
+
+
+dead_relus(seed, slope)
 st.info(
     "Activations fix the slope; the other half of a healthy signal is the scale of the initial "
     f"weights: see {link('weight-initialization', 'Weight initialization')}."
