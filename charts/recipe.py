@@ -106,7 +106,8 @@ def _feed(h, value: Any) -> None:
     elif isinstance(value, pd.DataFrame):
         h.update(b"D" + repr((list(value.columns), [str(t) for t in value.dtypes])).encode())
         h.update(str(len(value)).encode())
-        h.update(pd.util.hash_pandas_object(value, index=False).to_numpy().tobytes())
+        for _, column in value.items():
+            _feed_column(h, column)
     elif isinstance(value, np.ndarray):
         h.update(b"A" + repr((value.dtype.str, value.shape)).encode())
         h.update(np.ascontiguousarray(value).tobytes())
@@ -123,3 +124,14 @@ def _feed(h, value: Any) -> None:
         h.update(b"F" + getattr(value, "__qualname__", repr(value)).encode())
     else:
         h.update(b"V" + repr(value).encode())
+
+
+def _feed_column(h, column: pd.Series) -> None:
+    """A column's full contents: numbers as their bytes, anything else as the codes of its
+    values plus the distinct values themselves (text columns repeat a few labels)."""
+    if column.dtype.kind in "biufcmM":
+        h.update(np.ascontiguousarray(column.to_numpy()).tobytes())
+        return
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    h.update(codes.astype(np.int64).tobytes())
+    h.update("\x1f".join(map(repr, uniques)).encode())

@@ -73,3 +73,26 @@ def test_spec_cache_stays_within_its_budget():
     assert cache.used <= 10_000
     assert cache.get("49") is not None and cache.get("0") is None
     assert len(cache) < 50
+
+
+def test_concurrent_requests_for_one_chart_build_it_once():
+    import threading
+    import time
+
+    cache = SpecCache(budget=10_000)
+    builds = []
+
+    def build(key):
+        with cache.building(key):
+            if cache.get(key) is None:
+                builds.append(key)
+                time.sleep(0.05)
+                cache.put(key, {"datasets": {}})
+
+    threads = [threading.Thread(target=build, args=("same",)) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert builds == ["same"]
+    assert not cache._building

@@ -18,27 +18,31 @@ import numpy as np
 import streamlit as st
 
 from explain.experiments import MnistExperiment, run_mnist
+from explain.neuron import NeuronRun, NeuronSetup, cost_surface, train_neuron
 from explain.nn.datasets import load_mnist
 from explain.nn.network import NetworkSpec, init_params
 from explain.nn.training import TrainResult
 from explain.propagation import DeepSetup, PropagationStats, propagation_stats
 from explain.symmetry import SymmetryRun, symmetry_run
 from explain.unstable import (
+    ChainSetup,
     backward_shrinkage,
+    chain_gradients,
     hidden_spec,
     init_gradients,
     init_norms_over_seeds,
     jacobian_norms,
 )
+from explain.zero_centred import TwoWeightSetup, eta_scan, inputs, path
 
 
 def _engine_digest() -> str:
     """A digest of the simulation's code: every .py file under explain/, in path order."""
     root = Path(__file__).resolve().parents[1] / "explain"
     h = hashlib.blake2b(digest_size=12)
-    for path in sorted(root.rglob("*.py")):
-        h.update(str(path.relative_to(root)).encode())
-        h.update(path.read_bytes())
+    for file in sorted(root.rglob("*.py")):
+        h.update(str(file.relative_to(root)).encode())
+        h.update(file.read_bytes())
     return h.hexdigest()
 
 
@@ -138,3 +142,38 @@ def _symmetry_runs(hidden: int, epochs: int, seed: int, engine: str) -> dict[str
 def propagation_summary(setup: DeepSetup) -> PropagationStats:
     """``propagation_stats`` cached: histograms and per-layer numbers, a few kB per setting."""
     return propagation_stats(setup)
+
+
+# --- the small simulations a page reruns on every visit ----------------------------------
+# Each takes a few milliseconds to tens of milliseconds; a lecture hall opening the same
+# link runs them once. Keys are the frozen setups and plain numbers, never arrays.
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def neuron_run(setup: NeuronSetup) -> NeuronRun:
+    """``train_neuron`` cached by its setup."""
+    return train_neuron(setup)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def neuron_surface(cost: str, x: float, y: float, w_range, b_range, n: int):
+    """``cost_surface`` cached by its parameters."""
+    return cost_surface(cost, x, y, w_range, b_range, n=n)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def zig_zag_runs(setup: TwoWeightSetup) -> tuple[dict, dict]:
+    """The two-weight neuron's paths and learning-rate scans, on positive and on
+    zero-centred inputs: ({name: path}, {name: scan})."""
+    x_pos, x_cen = inputs(setup)
+    xs = {"positive inputs": x_pos, "zero-centred inputs": x_cen}
+    return (
+        {name: path(x, setup) for name, x in xs.items()},
+        {name: eta_scan(x, setup) for name, x in xs.items()},
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def chain_run(setup: ChainSetup):
+    """``chain_gradients`` cached by its setup."""
+    return chain_gradients(setup)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 
 import altair as alt
 import streamlit as st
@@ -33,6 +33,7 @@ class SpecCache:
         self.budget, self.used = budget, 0
         self._items: OrderedDict[str, tuple[dict, int]] = OrderedDict()
         self._lock = threading.Lock()
+        self._building: dict[str, tuple[threading.Lock, int]] = {}
         self.hits = self.misses = 0
 
     def get(self, key: str) -> dict | None:
@@ -59,6 +60,23 @@ class SpecCache:
 
     def __len__(self) -> int:
         return len(self._items)
+
+    @contextmanager
+    def building(self, key: str):
+        """Hold the lock of ``key`` while its specification is built (one build per key)."""
+        with self._lock:
+            lock, users = self._building.get(key, (threading.Lock(), 0))
+            self._building[key] = (lock, users + 1)
+        try:
+            with lock:
+                yield
+        finally:
+            with self._lock:
+                lock, users = self._building[key]
+                if users == 1:
+                    del self._building[key]
+                else:
+                    self._building[key] = (lock, users - 1)
 
 
 SPECS = SpecCache(SPEC_BUDGET)
@@ -94,9 +112,13 @@ def chart_spec(chart) -> dict:
     if not isinstance(chart, Recipe):
         return to_spec(chart)
     spec = SPECS.get(chart.key)
-    if spec is None:
-        spec = to_spec(chart.build())
-        SPECS.put(chart.key, spec)
+    if spec is not None:
+        return spec
+    with SPECS.building(chart.key):  # sessions asking for the same chart wait for one build
+        spec = SPECS.get(chart.key)
+        if spec is None:
+            spec = to_spec(chart.build())
+            SPECS.put(chart.key, spec)
     return spec
 
 

@@ -109,9 +109,7 @@ def _choice(widget, label, key, options, default, labels, **kw):
     fmt = (lambda o: labels[o]) if labels else str
     index = list(options).index(default)
     note = _from_link(key, _option_canonical(options, fmt))
-    value = widget(
-        label, options, index=index, key=key, format_func=fmt, bind="query-params", **kw
-    )
+    value = widget(label, options, index=index, key=key, format_func=fmt, bind="query-params", **kw)
     _note(note)
     return value
 

@@ -13,13 +13,10 @@ from explain.zero_centred import (
     ETA_GRID,
     TwoWeightSetup,
     best,
-    eta_scan,
-    inputs,
-    path,
     same_sign_fraction,
 )
 from ui import widgets
-from ui.cache import depth_gradient_norms, mnist_runs
+from ui.cache import depth_gradient_norms, mnist_runs, zig_zag_runs
 from ui.display import show_chart
 from ui.format import nice, plural
 from ui.site import link
@@ -335,15 +332,10 @@ def zig_zag(seed):
             "Learning rate η", "eta2", (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5), 0.1
         )
     setup = TwoWeightSetup(mean=mean, eta=eta2, seed=seed)
-    x_pos, x_cen = inputs(setup)
-    paths = {"positive inputs": path(x_pos, setup), "zero-centred inputs": path(x_cen, setup)}
+    paths, scans = zig_zag_runs(setup)
     left, right = st.columns([3, 2], gap="large")
     with left:
         path_chart(paths, eta2)
-    scans = {
-        "positive inputs": eta_scan(x_pos, setup),
-        "zero-centred inputs": eta_scan(x_cen, setup),
-    }
     with right:
         zig_zag_verdict(paths, scans, setup)
     scan_chart(scans)

@@ -13,14 +13,19 @@ from explain.unstable import (
     BOOK_INIT_NORMS,
     ChainSetup,
     book_lmbda,
-    chain_gradients,
     depth_accuracy_experiments,
     escape_width,
     random_chain_ratios,
     speed_of_learning_experiments,
 )
 from ui import widgets
-from ui.cache import init_bias_gradients, init_gradient_norms, jacobian_factor_norms, mnist_runs
+from ui.cache import (
+    chain_run,
+    init_bias_gradients,
+    init_gradient_norms,
+    jacobian_factor_norms,
+    mnist_runs,
+)
 from ui.display import show_chart
 from ui.format import plural, sci_latex, times
 from ui.site import link
@@ -239,8 +244,8 @@ def chain_section():
         )
     with c4:
         seed = widgets.seed("chain_seed")
-    chain = chain_gradients(ChainSetup(depth, weights, w_fixed, biases, seed=seed))
-    boom = chain_gradients(ChainSetup(depth, "fixed", 100.0, "centred"))
+    chain = chain_run(ChainSetup(depth, weights, w_fixed, biases, seed=seed))
+    boom = chain_run(ChainSetup(depth, "fixed", 100.0, "centred"))
     chain_formula(chain, depth)
     chain_bars(chain, boom, depth, seed)
     chain_table(chain, depth)

@@ -17,10 +17,9 @@ from explain.neuron import (
     first_epoch_within,
     gradient_profile,
     starts_with_presets,
-    train_neuron,
 )
 from ui import widgets
-from ui.cache import mnist_runs
+from ui.cache import mnist_runs, neuron_run
 from ui.display import show_chart
 from ui.format import num
 from ui.neuron_controls import neuron_controls
@@ -54,7 +53,7 @@ starts = starts_with_presets(c.w0, c.b0)
 k, me = starts.current, starts.labels[starts.current]
 who = "your neuron" if me == "your start" else f"the neuron that {me}"
 runs = {
-    label: train_neuron(NeuronSetup(starts.w0, starts.b0, c.x, c.y, etas[cost], c.epochs, cost))
+    label: neuron_run(NeuronSetup(starts.w0, starts.b0, c.x, c.y, etas[cost], c.epochs, cost))
     for cost, label in COSTS.items()
 }
 frame = neuron_runs_frame(runs, list(starts.labels))

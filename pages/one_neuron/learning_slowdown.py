@@ -10,14 +10,13 @@ from explain.neuron import (
     NeuronSetup,
     arrival,
     by_error,
-    cost_surface,
     first_epoch_within,
     starts_with_presets,
-    train_neuron,
     window,
 )
 from explain.nn.activations import sigmoid, sigmoid_prime
 from ui import widgets
+from ui.cache import neuron_run, neuron_surface
 from ui.display import show_chart
 from ui.format import num
 from ui.neuron_controls import neuron_controls
@@ -33,7 +32,7 @@ st.markdown(
 
 c = neuron_controls()
 starts = starts_with_presets(c.w0, c.b0)
-run = train_neuron(NeuronSetup(starts.w0, starts.b0, c.x, c.y, c.eta, c.epochs, "quadratic"))
+run = neuron_run(NeuronSetup(starts.w0, starts.b0, c.x, c.y, c.eta, c.epochs, "quadratic"))
 k, me = starts.current, starts.labels[starts.current]
 who = "your neuron" if me == "your start" else f"the neuron that {me}"
 frame = neuron_frame(run, list(starts.labels))
@@ -195,7 +194,7 @@ why_sigma_prime(c, run, frame, k, me, who)
 # --- 3. the cost surface ----------------------------------------------------------------
 st.header("3. The ball rolling on the cost surface")
 (w_lo, w_hi), (b_lo, b_hi) = window(run)
-surface = cost_surface("quadratic", c.x, c.y, (w_lo, w_hi), (b_lo, b_hi), n=41)
+surface = neuron_surface("quadratic", c.x, c.y, (w_lo, w_hi), (b_lo, b_hi), n=41)
 grid = grid_frame(surface.w, surface.b, surface.cost, ("w", "b", "cost"))
 every = max(1, c.epochs // 60)
 path = neuron_frame(run, list(starts.labels), every=every)
@@ -237,7 +236,7 @@ show_chart(
 # --- 4. the second cause ------------------------------------------------------------------
 st.header("4. The second slowdown: arriving")
 long_epochs = max(c.epochs, 2000)
-long_run = train_neuron(NeuronSetup((c.w0,), (c.b0,), c.x, c.y, c.eta, long_epochs, "quadratic"))
+long_run = neuron_run(NeuronSetup((c.w0,), (c.b0,), c.x, c.y, c.eta, long_epochs, "quadratic"))
 arr = arrival(long_run, 0)
 factors = curves_frame(
     long_run.epoch,
