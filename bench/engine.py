@@ -20,6 +20,9 @@ engine on the sgd benchmark against the current one, each in fresh interpreters 
 alternately with the same timing code, so both sides pay the same. The revision before the
 engine was extended is 2dc39ef.
 
+Every timed epoch in this process starts after a short pause: OpenBLAS's threads keep
+spinning for a while after a call, and would otherwise slow down whichever side runs next.
+
 Non-goals: GPU timings, other architectures, tuning PyTorch beyond its defaults (beyond
 matching NumPy's BLAS thread count). PyTorch is optional (``bench/requirements.txt``):
 without it only the engine is timed.
@@ -86,6 +89,11 @@ BENCHES = {
 }
 TARGET_RATIO = 2.0  # torch float64 / engine, the like-for-like comparison
 BASELINE_SLACK = 0.03  # the current engine may be at most 3% slower than the baseline
+# After a call, OpenBLAS's idle worker threads busy-wait for a while before they sleep; on a
+# machine with few cores they take a core from whichever side runs next (on 2 cores, an epoch
+# of the bn benchmark in torch float64 took 368 ms right after the engine's, 268 ms after a
+# pause). So every timed epoch starts after a pause.
+SETTLE_SECONDS = 0.5
 ENGINE, TORCH64, TORCH32 = "engine (NumPy float64)", "torch float64", "torch float32"
 QUIET = dict(over="ignore", invalid="ignore", divide="ignore", under="ignore")
 
@@ -247,14 +255,14 @@ def torch_params(model: torch.nn.Sequential, grad: bool = False) -> Params:
             b.append(array(bn.bias))
             gamma.append(array(bn.weight))
             stats = (bn.running_mean, bn.running_var)
-            running.append(() if grad else tuple(s.double().numpy().copy() for s in stats))
+            running.append(tuple(s.double().numpy().copy() for s in stats))
         else:
             b.append(array(m.bias))
             gamma.append(np.zeros(0))
             running.append(())
     if not any(g.size for g in gamma):  # a plain network, as the engine lays it out
         return Params(tuple(W), tuple(b))
-    return Params(tuple(W), tuple(b), tuple(gamma), tuple(running) if not grad else ())
+    return Params(tuple(W), tuple(b), tuple(gamma), () if grad else tuple(running))
 
 
 def first_step_gradients(
@@ -306,11 +314,13 @@ Timings = dict[str, list[float]]
 
 
 def measure(runners: dict[str, Runner], repeats: int) -> tuple[Timings, dict[str, Params]]:
-    """One warm-up, then ``repeats`` interleaved timings per side, and each side's final params."""
+    """One warm-up, then ``repeats`` interleaved timings per side, each after a pause of
+    ``SETTLE_SECONDS``; returns the timings and each side's final params."""
     finals = {label: run()[1] for label, run in runners.items()}  # warm-up
     times: Timings = {label: [] for label in runners}
     for _ in range(repeats):
         for label, run in runners.items():
+            time.sleep(SETTLE_SECONDS)
             seconds, finals[label] = run()
             times[label].append(seconds)
     return times, finals
@@ -344,7 +354,10 @@ def print_machine(repeats: int) -> None:
     )
     if torch is not None:
         print(f"torch {torch.__version__}: {torch.get_num_threads()} threads")
-    print(f"{repeats} repeats after 1 warm-up, time.perf_counter, median of each side\n")
+    print(
+        f"{repeats} repeats after 1 warm-up, sides interleaved, each epoch after a "
+        f"{SETTLE_SECONDS:g} s pause (BLAS threads idle), time.perf_counter, median of each side\n"
+    )
 
 
 def print_checks(
@@ -473,59 +486,75 @@ def time_in_subprocess(root: Path, bench: Bench, epochs: int, seed: int) -> tupl
     return json.loads(proc.stdout.strip().splitlines()[-1]), final
 
 
-def export_revision(rev: str, into: Path) -> str:
-    """``git archive rev | tar -x -C into``; returns the commit's short hash."""
-    git = ["git", "-C", str(ROOT)]
-    commit = subprocess.run(
-        [*git, "rev-parse", "--short", f"{rev}^{{commit}}"],
+def resolve_revision(rev: str) -> str | None:
+    """The short hash of the commit ``rev`` names in this repository, or None."""
+    proc = subprocess.run(
+        [
+            "git",
+            "-C",
+            str(ROOT),
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            "--short",
+            f"{rev}^{{commit}}",
+        ],
         capture_output=True,
         text=True,
-        check=True,
-    ).stdout.strip()
-    archive = subprocess.run([*git, "archive", commit], capture_output=True, check=True).stdout
+        check=False,
+    )
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+def export_revision(commit: str, into: Path) -> None:
+    """``git archive commit | tar -x -C into``: the repository is only read."""
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", commit], capture_output=True, check=True
+    ).stdout
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
-    return commit
 
 
-def run_baseline(rev: str, rounds: int, seed: int, epochs: int = 3) -> None:
-    """Time the sgd benchmark at ``rev`` and now, alternately, and print the ratio."""
+def run_baseline(commit: str, rounds: int, seed: int, epochs: int = 3) -> None:
+    """Time the sgd benchmark at ``commit`` and now, alternately, and print the ratio."""
     bench = BENCHES["sgd"]
     with tempfile.TemporaryDirectory(prefix="engine-baseline-") as tmp:
-        commit = export_revision(rev, Path(tmp))
-        sides = {f"baseline {commit}": Path(tmp), "current (work tree)": ROOT}
+        export_revision(commit, Path(tmp))
+        base, now = f"baseline {commit}", "current (work tree)"
+        sides = {base: Path(tmp), now: ROOT}
         print(
             f"== baseline: the sgd benchmark's engine at {commit} against the current one; "
-            f"{rounds} rounds, each a fresh interpreter per side (in alternating order) timing "
-            f"{epochs} epochs after 1 warm-up, median over all epochs"
+            f"{rounds} round{'s' if rounds != 1 else ''}, each a fresh interpreter per side "
+            f"(in alternating order) timing {epochs} epochs after 1 warm-up, median over all epochs"
         )
-        times: Timings = {label: [] for label in sides}
+        per_round: list[Timings] = []
         finals = {}
         for r in range(rounds):
-            order = list(sides) if r % 2 == 0 else list(sides)[::-1]
-            for label in order:
+            per_round.append({})
+            for label in (base, now) if r % 2 == 0 else (now, base):
                 seconds, finals[label] = time_in_subprocess(sides[label], bench, epochs, seed)
-                times[label].extend(seconds)
-    (base, base_final), (now, now_final) = finals.items()
-    diff = max(float(np.max(np.abs(u - v))) for u, v in zip(base_final, now_final))
+                per_round[-1][label] = seconds
+    diff = max(float(np.max(np.abs(u - v))) for u, v in zip(finals[base], finals[now]))
     print(f"params after the epoch, current vs baseline: max |diff| {diff:.1e}")
     if diff > 1e-9:
         print("WARNING: the two engines disagree, so they do not time the same work")
-    print_baseline_table(times, base, now)
+    print_baseline_table(per_round, base, now)
 
 
-def print_baseline_table(times: Timings, base: str, now: str) -> None:
-    """Median, min and max seconds of each side, the ratio current / baseline and a verdict."""
+def print_baseline_table(per_round: list[Timings], base: str, now: str) -> None:
+    """Median, min and max seconds of each side over all rounds, the ratio current /
+    baseline of the medians with a verdict, and the spread of the per-round ratios."""
+    times = {label: [t for r in per_round for t in r[label]] for label in (base, now)}
     print(f"\n{'side':<24}{'median s':>10}{'min s':>10}{'max s':>10}")
     for label, ts in times.items():
-        print(
-            f"{label:<24}{statistics.median(ts):>10.4f}{min(ts):>10.4f}{max(ts):>10.4f}"
-        )
+        print(f"{label:<24}{statistics.median(ts):>10.4f}{min(ts):>10.4f}{max(ts):>10.4f}")
     ratio = statistics.median(times[now]) / statistics.median(times[base])
     verdict = "within" if ratio <= 1.0 + BASELINE_SLACK else "OUTSIDE"
     change = f"{abs(ratio - 1):.1%} {'slower' if ratio > 1 else 'faster'}"
+    rounds = sorted(statistics.median(r[now]) / statistics.median(r[base]) for r in per_round)
     print(
         f"\ncurrent / baseline = {ratio:.3f}: the current engine is {change} than the "
-        f"baseline, {verdict} the allowance of {BASELINE_SLACK:.0%} slower"
+        f"baseline, {verdict} the allowance of {BASELINE_SLACK:.0%} slower "
+        f"(round by round: {rounds[0]:.3f} to {rounds[-1]:.3f})"
     )
 
 
@@ -542,6 +571,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
+    baseline = resolve_revision(args.baseline) if args.baseline else None
+    if args.baseline and baseline is None:
+        parser.error(f"--baseline {args.baseline!r} names no commit of this repository")
     if torch is None:
         print("PyTorch is not importable, so only the engine is timed.")
         print("To compare: pip install -r bench/requirements.txt\n")
@@ -552,8 +584,8 @@ def main(argv: list[str] | None = None) -> int:
     print_machine(args.repeats)
     for key in ("sgd", "bn") if args.which == "both" else (args.which,):
         run_bench(key, data, args.repeats, args.seed)
-    if args.baseline:
-        run_baseline(args.baseline, args.repeats, args.seed)
+    if baseline:
+        run_baseline(baseline, args.repeats, args.seed)
     return 0
 
 

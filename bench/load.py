@@ -32,6 +32,7 @@ import os
 import socket
 import subprocess
 import sys
+import shutil
 import tempfile
 import time
 import urllib.request
@@ -203,14 +204,19 @@ def wait_healthy(url: str, process: subprocess.Popen, timeout: float) -> None:
     raise RuntimeError(f"server not healthy after {timeout:g} s")
 
 
-def start_server(extra_args: list[str]) -> Server:
-    """Start ``python -m ui.serve`` on a free loopback port and wait until it is healthy."""
+def start_server(extra_args: list[str], home: str | None = None) -> Server:
+    """Start ``python -m ui.serve`` on a free loopback port and wait until it is healthy.
+
+    ``home``: a HOME folder for the server, so that Streamlit's disk cache (under
+    ~/.streamlit/cache) starts empty there, as on a first deployment.
+    """
     port = free_port()
     log = Path(tempfile.mkstemp(prefix="load-server-", suffix=".log")[1])
     cmd = [sys.executable, "-m", "ui.serve", f"--server.port={port}"]
     cmd += ["--server.address=127.0.0.1", "--server.headless=true", *extra_args]
     with log.open("wb") as out:
-        process = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        env = {**os.environ, "HOME": home} if home else None
+        process = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)
     server = Server(process, f"http://127.0.0.1:{port}", log)
     try:
         wait_healthy(server.url, process, SERVER_START_TIMEOUT)
@@ -237,11 +243,14 @@ def serving(args: argparse.Namespace) -> Iterator[tuple[str, int | None]]:
     if not args.start_server:
         yield args.url, None
         return
-    server = start_server(args.server_arg)
+    home = tempfile.mkdtemp(prefix="load-home-") if args.empty_disk_cache else None
+    server = start_server(args.server_arg, home)
     try:
         yield server.url, server.process.pid
     finally:
         stop_server(server)
+        if home:
+            shutil.rmtree(home, ignore_errors=True)
 
 
 # --- the load ----------------------------------------------------------------------------
@@ -327,6 +336,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--start-server", action="store_true", help="start python -m ui.serve")
     parser.add_argument("--cold", action="store_true", help="a fresh server for every page")
     parser.add_argument("--server-arg", action="append", default=[], help="extra server option")
+    parser.add_argument(
+        "--empty-disk-cache",
+        action="store_true",
+        help="started servers get an empty disk cache (a first deployment), not the warm one",
+    )
     parser.add_argument("--page", default="home", choices=pages)
     parser.add_argument("--query", default="", help='query string, e.g. "w0=2&b0=2"')
     parser.add_argument("--sessions", type=int, default=1, help=f"1..{MAX_SESSIONS}")

@@ -30,6 +30,7 @@ A network whose spec asks for neither computes exactly what it computed before t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import NamedTuple
 
 import numpy as np
@@ -94,11 +95,14 @@ class NetworkSpec:
         if not 0.0 < self.keep_prob <= 1.0:
             raise ValueError(f"keep_prob must be in (0, 1], not {self.keep_prob}")
 
-    @property
+    # Read on every forward and backward pass, so computed once per spec. (cached_property
+    # writes to the instance's __dict__, which a frozen dataclass allows; equality and the
+    # hash still use the fields only.)
+    @cached_property
     def hidden(self) -> Activation:
         return get_activation(self.activation, slope=self.slope)
 
-    @property
+    @cached_property
     def cost_fn(self) -> Cost:
         return get_cost(self.cost)
 
@@ -107,14 +111,14 @@ class NetworkSpec:
         """Number of weight layers L (hidden layers plus the output layer)."""
         return len(self.sizes) - 1
 
-    @property
+    @cached_property
     def norms(self) -> tuple[str, ...]:
         """The normalization of each weight layer l = 1..L ("none" for the output layer)."""
         hidden = self.n_layers - 1
         per = (self.norm,) * hidden if isinstance(self.norm, str) else tuple(self.norm)
         return (*per, "none")
 
-    @property
+    @cached_property
     def normalized(self) -> bool:
         return any(n != "none" for n in self.norms)
 

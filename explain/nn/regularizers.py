@@ -38,7 +38,7 @@ def add_l2(grads: Params, params: Params, coeff: float) -> Params:
     """dW + coeff W with coeff = lmbda / n (the gradient of (lmbda / 2n) sum w^2)."""
     if coeff == 0.0:
         return grads
-    return grads._replace(W=tuple(g + coeff * W for g, W in zip(grads.W, params.W)))
+    return Params(tuple(g + coeff * W for g, W in zip(grads.W, params.W)), grads.b, grads.gamma)
 
 
 def l1_penalty(params: Params, lmbda1: float, n: int) -> float:
@@ -50,7 +50,8 @@ def add_l1(grads: Params, params: Params, coeff: float) -> Params:
     """dW + coeff sgn(W) with coeff = lmbda1 / n: the subgradient of (lmbda1 / n) sum |w|."""
     if coeff == 0.0:
         return grads
-    return grads._replace(W=tuple(g + coeff * np.sign(W) for g, W in zip(grads.W, params.W)))
+    W = tuple(g + coeff * np.sign(W) for g, W in zip(grads.W, params.W))
+    return Params(W, grads.b, grads.gamma)
 
 
 def clamp_zero_crossings(before: Params, after: Params) -> Params:

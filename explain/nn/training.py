@@ -238,29 +238,42 @@ def sgd_epoch(
     l2, l1 = config.lmbda / n, config.lmbda1 / n
     order = rng.permutation(n)
     starts = range(0, n, config.batch_size)
+    watch_from = len(starts) - RATIO_STEPS  # the steps whose update ratio is recorded
+    normalized, clip = spec.normalized, config.max_norm
     ratios, steps = [], []
-    for step, start in enumerate(starts):
-        idx = order[start : start + config.batch_size]
-        x, y = data.x[idx], data.y[idx]
-        fwd = forward(spec, params, x, train=True, rng=rng)
-        if record_steps:
-            rate = schedule(step0 + step) if schedule is not None else config.eta
-            steps.append((spec.cost_fn(fwd.zs[-1], y), rate))
-        grads = add_l1(add_l2(backward(spec, params, fwd, y).as_params(), params, l2), params, l1)
-        updates, opt_state = optimizer.update(grads, opt_state, params)
-        new = apply_updates(params, updates)
-        if l1:
-            new = clamp_zero_crossings(params, new)
-        if config.max_norm:
-            new = max_norm(new, config.max_norm)
-        if spec.normalized:
-            new = new._replace(running=running_after(spec, params, fwd))
-        if step >= len(starts) - RATIO_STEPS:
-            ratios.append(_update_ratio(params, new))
-        params = new
-        if not is_finite(params):
-            return EpochResult(params, opt_state, step + 1, np.zeros(len(params.W)), steps)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        for step, start in enumerate(starts):
+            idx = order[start : start + config.batch_size]
+            x, y = data.x[idx], data.y[idx]
+            fwd = forward(spec, params, x, train=True, rng=rng)
+            if record_steps:
+                rate = schedule(step0 + step) if schedule is not None else config.eta
+                steps.append((spec.cost_fn(fwd.zs[-1], y), rate))
+            grads = add_l2(backward(spec, params, fwd, y).as_params(), params, l2)
+            if l1:
+                grads = add_l1(grads, params, l1)
+            updates, opt_state = optimizer.update(grads, opt_state, params)
+            new = apply_updates(params, updates)
+            if l1:
+                new = clamp_zero_crossings(params, new)
+            if clip:
+                new = max_norm(new, clip)
+            if normalized:
+                new = new._replace(running=running_after(spec, params, fwd))
+            if step >= watch_from:
+                ratios.append(_update_ratio(params, new))
+            params = new
+            if not _finite_sum(params):
+                return EpochResult(params, opt_state, step + 1, np.zeros(len(params.W)), steps)
     return EpochResult(params, opt_state, None, np.mean(ratios, axis=0), steps)
+
+
+def _finite_sum(params: Params) -> bool:
+    """``is_finite`` without its own np.errstate: the epoch loop already holds one."""
+    total = 0.0
+    for p in params.W + params.b + params.gamma:
+        total += p.sum()
+    return bool(np.isfinite(total))
 
 
 def _update_ratio(before: Params, after: Params) -> np.ndarray:
