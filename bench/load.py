@@ -29,10 +29,10 @@ import asyncio
 import json
 import math
 import os
+import shutil
 import socket
 import subprocess
 import sys
-import shutil
 import tempfile
 import time
 import urllib.request
