@@ -17,19 +17,23 @@ from pathlib import Path
 ENTRY = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 
 
+def streamlit_argv(args: list[str]) -> list[str]:
+    """The ``streamlit run`` command line for our options: ``--dev`` shows full tracebacks
+    in the page (the hosted default in .streamlit/config.toml shows none)."""
+    if "--dev" in args:
+        args = [a for a in args if a != "--dev"] + ["--client.showErrorDetails=full"]
+    return ["streamlit", "run", ENTRY, *args]
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Run the site with ``argv`` as extra ``streamlit run`` options; ``--dev`` shows full
-    tracebacks in the page (the hosted default in .streamlit/config.toml shows none)."""
+    """Run the site with ``argv`` as extra ``streamlit run`` options (and ``--dev``)."""
     from streamlit.runtime.pages_manager import PagesManager
     from streamlit.web import cli
 
     # The flag is read once per process, when the first session starts; st.navigation
     # sets it to False anyway, this only does so before the first run rather than after.
     PagesManager.uses_pages_directory = False
-    args = list(sys.argv[1:] if argv is None else argv)
-    if "--dev" in args:
-        args = [a for a in args if a != "--dev"] + ["--client.showErrorDetails=full"]
-    sys.argv = ["streamlit", "run", ENTRY, *args]
+    sys.argv = streamlit_argv(list(sys.argv[1:] if argv is None else argv))
     cli.main()
 
 
