@@ -204,3 +204,76 @@ def test_bad_query_values_fall_back(browser):
         sliders = page.locator('[data-testid="stSlider"]').all_inner_texts()
         assert any("Depth" in t and "4" in t for t in sliders), sliders
         assert any("w (when all equal)" in t and "1.00" in t for t in sliders), sliders
+
+
+OVERFLOW_JS = """() => {
+    const bad = [];
+    const container = el => el.closest('[data-testid="stElementContainer"]') || el.parentElement;
+    for (const k of document.querySelectorAll('.katex-display')) {
+        // a display formula too wide for its column gets a scroll bar: its end is hidden
+        if (k.scrollWidth > k.clientWidth + 1)
+            bad.push(`formula ${k.textContent.slice(0, 60)}: ${k.scrollWidth} > ${k.clientWidth}`);
+    }
+    for (const k of document.querySelectorAll('.katex')) {
+        const width = k.getBoundingClientRect().width;
+        const room = container(k).getBoundingClientRect().width;
+        if (width > room + 1) bad.push(`formula ${k.textContent.slice(0, 60)}: ${width} > ${room}`);
+    }
+    for (const s of document.querySelectorAll('[data-testid="stDataFrame"] .dvn-scroller')) {
+        if (s.scrollWidth > s.clientWidth + 1)
+            bad.push(`table scrolls sideways: ${s.scrollWidth} > ${s.clientWidth}`);
+    }
+    for (const t of document.querySelectorAll('[data-testid="stTable"] table')) {
+        const box = container(t);
+        if (t.getBoundingClientRect().width > box.getBoundingClientRect().width + 1)
+            bad.push('table wider than its column');
+    }
+    return bad;
+}"""
+
+PROJECTOR_URLS = [p.url_path for p in PAGES] + [
+    "cross-entropy?y=1.0",
+    "learning-slowdown?w0=-10&b0=-10",
+    "learning-slowdown?w0=10&b0=10",
+]
+
+
+@pytest.fixture(scope="module")
+def server_url():
+    proc, url = _start_server()
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@pytest.mark.parametrize("path", PROJECTOR_URLS, ids=lambda p: p or "home")
+def test_nothing_overflows_at_a_projectors_1280_x_720(browser, server_url, path):
+    """At 1280 x 720 every formula and table fits its column (or wraps): none is cut off."""
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    try:
+        page.goto(f"{server_url}/{path}", wait_until="domcontentloaded")
+        wait_until_drawn(page)
+        assert page.locator('[data-testid="stException"]').count() == 0
+        page.screenshot(path=str(_shot(f"{_slug(path)}-1280x720-first-screen.png")))
+        assert page.evaluate(OVERFLOW_JS) == []
+        full = page.evaluate(
+            '() => Math.max(...[...document.querySelectorAll(\'[data-testid="stMain"], '
+            "section, body')].map(e => e.scrollHeight))"
+        )
+        page.set_viewport_size({"width": 1280, "height": min(int(full) + 40, 12_000)})
+        wait_until_drawn(page)
+        assert page.evaluate(OVERFLOW_JS) == []
+        page.screenshot(path=str(_shot(f"{_slug(path)}-1280.png")), full_page=True)
+    finally:
+        page.close()
+
+
+def _slug(path: str) -> str:
+    return (path or "home").replace("?", "_").replace("&", "_").replace("=", "")
+
+
+def _shot(name: str) -> Path:
+    SHOTS.mkdir(exist_ok=True)
+    return SHOTS / name

@@ -28,5 +28,9 @@ def test_times_num_plural():
     assert times(float("nan")) == "not comparable"
     assert num(-0.5) == "(-0.5)"
     assert num(0.12345) == "0.1235"
+    assert num(2.0613e-9) == r"2.061 \times 10^{-9}"
+    assert num(-1.21e8) == r"(-1.21 \times 10^{8})"
+    assert num(9.99999e-5) == r"1 \times 10^{-4}"
+    assert "e" not in num(3.3e-7).replace("times", "")
     assert plural(1, "epoch") == "1 epoch"
     assert plural(3, "epoch") == "3 epochs"

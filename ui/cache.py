@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextvars
 import hashlib
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -60,6 +61,9 @@ def mnist_run(exp: MnistExperiment, _on_epoch=None) -> TrainResult:
     return _mnist_run(exp, ENGINE, _on_epoch)
 
 
+PROGRESS_HZ = 4  # progress bar updates per second, at most: each one is a message to send
+
+
 def mnist_runs(experiments: Sequence[MnistExperiment], label: str) -> list[TrainResult]:
     """Run (or fetch) several experiments, one progress bar across all their epochs.
 
@@ -71,9 +75,14 @@ def mnist_runs(experiments: Sequence[MnistExperiment], label: str) -> list[Train
     bar = st.progress(0.0, text=label)
     outside = contextvars.copy_context()
     results, done = [], 0
+    last = [0.0]  # when the bar last moved: it moves at most PROGRESS_HZ times a second
     for exp in experiments:
 
         def tick(epoch: int, _total: int, base: int = done) -> None:
+            now = time.monotonic()
+            if now - last[0] < 1.0 / PROGRESS_HZ:
+                return
+            last[0] = now
             n = base + epoch
             outside.run(bar.progress, min(1.0, n / total), f"{label}: epoch {n} of {total}")
 
