@@ -12,6 +12,31 @@ from charts.recipe import recipe
 HEIGHT = 320
 
 
+def _power_labels() -> str:
+    """A Vega label expression: a tick at an exact power of ten as "10" and a superscript
+    exponent ("10⁻⁶"), any other tick unlabelled."""
+    exponent = "toString(round(log(datum.value) / LN10))"
+    for plain, sup in zip("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"):
+        exponent = f"replace({exponent}, regexp('{plain}', 'g'), '{sup}')"
+    power = "abs(log(datum.value) / LN10 - round(log(datum.value) / LN10)) < 1e-6"
+    return f"{power} ? '10' + {exponent} : ''"
+
+
+POWER_LABELS = _power_labels()
+
+
+def _powers_of_ten(values, most: int = 7) -> list[float]:
+    """Powers of ten from below the smallest positive value to above the largest, every
+    k-th decade so that there are at most ``most`` (the ticks of a ``y_powers`` axis)."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v) & (v > 0)]
+    if not len(v):
+        return []
+    lo, hi = int(np.floor(np.log10(v.min()))), int(np.ceil(np.log10(v.max())))
+    step = max(1, -(-(hi - lo) // (most - 1)))
+    return [10.0**k for k in range(lo, hi + 1, step)]
+
+
 def _colour(df: pd.DataFrame, field: str | None, title: str | None, order=None, fixed=None):
     if field is None:
         return alt.value(fixed or colours_for(["σ(z)"])[0])
@@ -61,11 +86,13 @@ def line_chart(
     x_integer: bool = False,
     height: int = HEIGHT,
     tooltip_fmt: str = ".4g",
+    y_powers: bool = False,
 ) -> alt.Chart:
     """Lines of y against x, one per value of ``color`` (and ``dash``), with tooltips.
 
     ``order`` draws each line through its points in that field's order (a path), instead
-    of sorted by x.
+    of sorted by x. ``y_powers`` labels a log y axis at powers of ten only, as 10⁻⁶ ... 10³
+    (one tick format however many decades it spans).
     """
     enc = {
         "x": _axis(alt.X, x, x_title, log_x, domain=x_domain),
@@ -86,6 +113,8 @@ def line_chart(
         )
     if x_integer:
         enc["x"] = enc["x"].axis(tickMinStep=1, format="d")
+    if y_powers:
+        enc["y"] = enc["y"].axis(values=_powers_of_ten(df[y]), labelExpr=POWER_LABELS)
     if order is not None:
         enc["order"] = alt.Order(f"{order}:Q")
         enc["tooltip"] = _tooltip(df, [color, dash, order, x, y], tooltip_fmt)
@@ -256,13 +285,21 @@ def histogram_grid(
 
 
 @recipe
-def hline(value: float, label: str, *, color: str = "#555555") -> alt.LayerChart:
-    """A dashed horizontal reference line with its label above its left end."""
+def hline(
+    value: float, label: str, *, color: str = "#555555", show_label: bool = True
+) -> alt.LayerChart:
+    """A dashed horizontal reference line with its label above its left end.
+
+    ``show_label=False`` keeps the label in the tooltip only (say in the caption what the
+    line is), for a line that bars or points would cover at its left end.
+    """
     df = pd.DataFrame({"y": [value], "label": [label]})
     base = alt.Chart(df)
     rule = base.mark_rule(strokeDash=[4, 4], color=color).encode(
         y="y:Q", tooltip=[alt.Tooltip("label:N", title="reference")]
     )
+    if not show_label:
+        return alt.layer(rule)
     text = base.mark_text(align="left", baseline="bottom", dx=4, dy=-2, color=color).encode(
         y="y:Q", x=alt.value(0), text="label:N"
     )
@@ -294,17 +331,29 @@ def labelled_points(
     color_title: str | None = None,
     color_order=None,
     size: int = 90,
+    side: str | None = None,
 ) -> alt.LayerChart:
     """Filled points with a text label beside each (the 'you are here' marker).
 
-    Give the same ``color_title`` as the lines they sit on, so the legends merge.
+    Give the same ``color_title`` as the lines they sit on, so the legends merge. ``side``
+    names a column of "right" or "left": where each point's label goes (default: all right),
+    so that a label near the right edge stays off the legend and two labels at one spot
+    do not overlap.
     """
     base = alt.Chart(df).encode(x=f"{x}:Q", y=f"{y}:Q", tooltip=_tooltip(df, [label, x, y], ".4g"))
     dots = base.mark_point(filled=True, size=size, opacity=1).encode(
         color=_colour(df, color, color_title, color_order) if color else alt.value("#000")
     )
-    text = base.mark_text(align="left", dx=8, dy=-8, fontWeight="bold").encode(text=f"{label}:N")
-    return dots + text
+    if side is None:
+        text = base.mark_text(align="left", dx=8, dy=-8, fontWeight="bold")
+        return dots + text.encode(text=f"{label}:N")
+    texts = [
+        base.transform_filter(alt.datum[side] == where)
+        .mark_text(align=align, dx=dx, dy=-8, fontWeight="bold")
+        .encode(text=f"{label}:N")
+        for where, align, dx in (("right", "left", 8), ("left", "right", -8))
+    ]
+    return alt.layer(dots, *texts)
 
 
 @recipe

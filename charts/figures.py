@@ -66,10 +66,28 @@ def accuracy_curves(results: dict, *, legend: str, title: str):
     )
 
 
+GRID_AXIS, GRID_GAP = 70, 20  # px: the y axis with its title, and the gap between panels
+
+
 @recipe
-def per_layer_histograms(edges: np.ndarray, shares: np.ndarray, *, title: str, x_title: str):
-    """One histogram per layer ("layer 1" ...), small multiples on shared axes."""
+def per_layer_histograms(
+    edges: np.ndarray,
+    shares: np.ndarray,
+    *,
+    title: str,
+    x_title: str,
+    columns: int = 5,
+    fit_width: int | None = None,
+    panel_height: int = 110,
+):
+    """One histogram per layer ("layer 1" ...), small multiples on shared axes.
+
+    ``fit_width`` (px) narrows the panels so that ``columns`` of them, with the axis and
+    the gaps, fit a column of that width; otherwise each panel is 150 px wide.
+    """
     names = [f"layer {k + 1}" for k in range(len(shares))]
+    columns = max(1, min(columns, len(names)))
+    width = 150 if fit_width is None else (fit_width - GRID_AXIS) // columns - GRID_GAP
     return histogram_grid(
         histograms_frame(edges, shares, names),
         x="lo",
@@ -80,4 +98,7 @@ def per_layer_histograms(edges: np.ndarray, shares: np.ndarray, *, title: str, x
         title=title,
         x_title=x_title,
         y_title="share of values",
+        columns=columns,
+        panel_width=max(width, 40),
+        panel_height=panel_height,
     )

@@ -5,6 +5,10 @@ the variance of its input by n_in Var(w) (times what the activation keeps), so a
 layers a slightly wrong scale either collapses the signal to zero or saturates it.
 Xavier (Var(w) = 2 / (n_in + n_out)) keeps tanh layers near unit scale, He
 (Var(w) = 2 / n_in) makes up for ReLU zeroing half of its inputs.
+
+The verdicts at the end decide what the page says about one setting (the signal collapses,
+saturates, explodes ...; the gradient vanishes, stays steady, explodes ...; which start
+leads on MNIST), each from the measured numbers it interprets.
 """
 
 from __future__ import annotations
@@ -142,6 +146,7 @@ class PropagationStats(NamedTuple):
     act_edges: np.ndarray
     act_hist: np.ndarray  # (depth, bins) shares of values
     act_clipped: float  # share of activations outside the histogram range
+    act_beyond: np.ndarray  # per layer, the share of activations outside the histogram range
     act_mean: np.ndarray
     act_std: np.ndarray
     spread: np.ndarray  # signal_spread
@@ -152,6 +157,8 @@ class PropagationStats(NamedTuple):
     grad_hist: np.ndarray
     grad_std: np.ndarray
     grad_factor_rule: np.ndarray  # n_out Var(w) E[f'(z^l)^2]: the backward variance factor
+    grad_blocked: np.ndarray  # share of each layer's dC/dz^l cut to (almost) 0 by f'(z) ~ 0
+    grad_beyond: np.ndarray  # share of each layer's dC/dz^l beyond the histograms' axis
 
 
 def propagation_stats(setup: DeepSetup, bins: int = 40) -> PropagationStats:
@@ -160,7 +167,7 @@ def propagation_stats(setup: DeepSetup, bins: int = 40) -> PropagationStats:
     lo, hi = histogram_limits(setup.activation, prop.activations)
     edges = np.linspace(lo, hi, bins + 1)
     hist = np.array([_counts(a, lo, hi, bins) for a in prop.activations])
-    outside = np.mean([np.mean((a < lo) | (a > hi)) for a in prop.activations])
+    beyond = np.array([np.mean((a < lo) | (a > hi)) for a in prop.activations])
     inputs = (prop.x, *prop.activations[:-1])
     var_w = prop.weight_std**2
     zs = prop.zs
@@ -171,7 +178,8 @@ def propagation_stats(setup: DeepSetup, bins: int = 40) -> PropagationStats:
     return PropagationStats(
         edges,
         hist / prop.activations[0].size,
-        float(outside),
+        float(beyond.mean()),
+        beyond,
         mean,
         std,
         signal_spread(prop.activations),
@@ -182,7 +190,24 @@ def propagation_stats(setup: DeepSetup, bins: int = 40) -> PropagationStats:
         g_hist / prop.grads[0].size,
         layer_moments(prop.grads)[1],
         np.array([setup.width * v * np.mean(p * p) for v, p in zip(var_w, prop.primes)]),
+        blocked_share(prop.grads),
+        np.array([np.mean(np.abs(g) > g_lim) for g in prop.grads]),
     )
+
+
+def blocked_share(grads: tuple[np.ndarray, ...], below: float = 1e-3) -> np.ndarray:
+    """Per layer, the share of dC/dz^l smaller than ``below`` times the layer's own RMS.
+
+    A Gaussian puts about 0.08% of its values there; anything more is gradient cut off
+    by a flat activation (f'(z) ~ 0: a saturated tanh or sigmoid, a switched-off ReLU),
+    whatever the scale of the rest.
+    """
+    out = []
+    for g in grads:
+        top = float(np.max(np.abs(g)))
+        rms = top * float(np.sqrt(np.mean((g / top) ** 2))) if top > 0 else 0.0  # no overflow
+        out.append(float(np.mean(np.abs(g) < below * rms)) if rms > 0 else 1.0)
+    return np.array(out)
 
 
 def _counts(values: np.ndarray, lo: float, hi: float, bins: int) -> np.ndarray:
@@ -192,3 +217,156 @@ def _counts(values: np.ndarray, lo: float, hi: float, bins: int) -> np.ndarray:
     v = v[~np.isnan(v)]
     pos = np.clip((np.clip(v, lo, hi) - lo) * (bins / (hi - lo)), 0, bins - 1)
     return np.bincount(pos.astype(np.int64), minlength=bins)
+
+
+# --- verdicts: what the weight-initialization page says, chosen by the measurement ---------
+
+HEALTHY_PER_LAYER = (0.8, 1.25)  # spread kept within this factor per layer ...
+HEALTHY_TOTAL = (0.1, 10.0)  # ... and within this factor over the whole stack
+COLLAPSE, EXPLODE = 1e-3, 1e3  # total change of the spread that counts as collapse/explosion
+SATURATED = 0.5  # share of the last layer's values in the flat tails that counts as saturated
+
+
+class SignalVerdict(NamedTuple):
+    """What the forward pass does to the spread across inputs, s^l (signal_spread).
+
+    kind: "dead" (no spread even in layer 1), "collapses" (s^L < 1e-3 s^1), "saturates"
+    (tanh/sigmoid with over half of layer L in the flat tails), "explodes" (s^L > 1e3 s^1),
+    "healthy" (per layer within 0.8 to 1.25 and overall within 0.1 to 10), "shrinks", "grows".
+    """
+
+    kind: str
+    first: float  # s^1
+    last: float  # s^L
+    total: float  # s^L / s^1
+    per_layer: float  # (s^L / s^1)^(1 / (L - 1))
+    saturated: float  # share of layer L's values in the flat region
+    peak: float  # share of layer L's values in its histogram's tallest pair of bins ...
+    peak_lo: float  # ... which run from peak_lo to peak_hi (one bar to the eye)
+    peak_hi: float
+    beyond: float  # share of layer L's values beyond the histograms' axis
+    std_last: float  # pooled standard deviation of layer L (between units too)
+
+
+def signal_verdict(stats: PropagationStats, activation: str) -> SignalVerdict:
+    """Classify the forward pass of one setting from its measured spreads."""
+    s0, s1 = float(stats.spread[0]), float(stats.spread[-1])
+    sat = float(stats.saturated[-1])
+    pairs = stats.act_hist[-1, :-1] + stats.act_hist[-1, 1:]
+    top = int(np.argmax(pairs))
+    shape = (
+        float(pairs[top]),
+        float(stats.act_edges[top]),
+        float(stats.act_edges[top + 2]),
+        float(stats.act_beyond[-1]),
+        float(stats.act_std[-1]),
+    )
+    if not s0 > 0:
+        return SignalVerdict("dead", s0, s1, 0.0, 0.0, sat, *shape)
+    total = s1 / s0
+    per_layer = total ** (1 / max(len(stats.spread) - 1, 1))
+    kind = _signal_kind(total, per_layer, sat if activation in ("tanh", "sigmoid") else 0.0)
+    return SignalVerdict(kind, s0, s1, total, per_layer, sat, *shape)
+
+
+def _signal_kind(total: float, per_layer: float, saturated: float) -> str:
+    if total < COLLAPSE:
+        return "collapses"
+    if saturated > SATURATED:
+        return "saturates"
+    if not total <= EXPLODE:  # also catches an overflow to inf
+        return "explodes"
+    lo, hi = HEALTHY_PER_LAYER
+    if lo <= per_layer <= hi and HEALTHY_TOTAL[0] <= total <= HEALTHY_TOTAL[1]:
+        return "healthy"
+    return "shrinks" if total < 1 else "grows"
+
+
+# std(dC/dz^1) / std(dC/dz^L) below VANISH vanishes, below SHRINK shrinks, up to STEADY
+# is steady, up to GROW grows, beyond it explodes
+VANISH, SHRINK, STEADY, GROW = 0.1, 0.5, 2.0, 10.0
+BLOCKED = 0.1  # share of layer 1's gradients cut to ~0 worth pointing out
+
+
+class GradientVerdict(NamedTuple):
+    """What the backward pass does to std(dC/dz^l), from layer L back to layer 1.
+
+    kind: by ratio = std^1 / std^L, "vanishes" (< 0.1), "shrinks" (< 0.5), "steady" (up to
+    2), "grows" (up to 10), "explodes" (above 10), or "none" (no gradient even at layer L).
+    """
+
+    kind: str
+    ratio: float  # std(dC/dz^1) / std(dC/dz^L)
+    blocked: float  # share of layer 1's gradients cut to (almost) 0 by f' ~ 0
+    beyond: float  # share of layer 1's gradients beyond the histograms' axis
+    centre: float  # share of layer 1's gradients in the two bins around 0
+    factor_lo: float  # smallest and largest per-layer variance factor n Var(w) E[f'(z)^2]
+    factor_hi: float
+    saturated: float  # mean share of values in the flat region, over the layers
+
+
+def gradient_verdict(stats: PropagationStats) -> GradientVerdict:
+    """Classify the backward pass of one setting from its measured gradient spreads."""
+    first, last = float(stats.grad_std[0]), float(stats.grad_std[-1])
+    ratio = first / last if last > 0 else 0.0
+    kind = "none" if not last > 0 else _gradient_kind(ratio)
+    mid = stats.grad_hist.shape[1] // 2
+    return GradientVerdict(
+        kind,
+        ratio,
+        float(stats.grad_blocked[0]),
+        float(stats.grad_beyond[0]),
+        float(stats.grad_hist[0, mid - 1 : mid + 1].sum()),
+        float(stats.grad_factor_rule.min()),
+        float(stats.grad_factor_rule.max()),
+        float(stats.saturated.mean()),
+    )
+
+
+def _gradient_kind(ratio: float) -> str:
+    if ratio < VANISH:
+        return "vanishes"
+    if ratio < SHRINK:
+        return "shrinks"
+    if ratio <= STEADY:
+        return "steady"
+    return "grows" if ratio <= GROW else "explodes"
+
+
+def accuracy_noise(accuracy: float, n: int) -> float:
+    """The binomial standard error, in points, of an accuracy (%) measured on n samples."""
+    p = min(max(accuracy / 100, 0.0), 1.0)
+    return 100 * float(np.sqrt(p * (1 - p) / n))
+
+
+def rule_deviation(stats: PropagationStats) -> float:
+    """Largest relative gap |Var(z) / rule - 1| over the layers where both are positive."""
+    ok = (stats.var_z > 0) & (stats.var_z_rule > 0)
+    if not ok.any():
+        return 0.0
+    return float(np.max(np.abs(stats.var_z[ok] / stats.var_z_rule[ok] - 1)))
+
+
+class StartRace(NamedTuple):
+    """N(0, 1) against N(0, 1/n_in) on MNIST: who leads after one epoch and at the end.
+
+    early and late: "scaled" (N(0, 1/n_in) ahead by more than ``tol`` points), "normal"
+    (N(0, 1) ahead) or "tie".
+    """
+
+    early: str
+    late: str
+    early_gap: float  # scaled minus normal, accuracy points after epoch 1
+    late_gap: float  # the same after the last epoch
+    tol: float  # the largest gap still called a tie
+
+
+def start_race(acc_normal: np.ndarray, acc_scaled: np.ndarray, tol: float = 1.5) -> StartRace:
+    """Compare two accuracy histories (%, epoch 0 first, at least two entries each)."""
+    early = float(acc_scaled[1] - acc_normal[1])
+    late = float(acc_scaled[-1] - acc_normal[-1])
+
+    def leader(gap: float) -> str:
+        return "tie" if abs(gap) <= tol else ("scaled" if gap > 0 else "normal")
+
+    return StartRace(leader(early), leader(late), early, late, tol)

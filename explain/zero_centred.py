@@ -9,10 +9,13 @@ caps the learning rate that does not diverge.
 
 The neuron is linear, a = w . x, with the quadratic cost against y = w* . x, trained by
 stochastic gradient descent one example at a time: the smallest setting that shows both.
+The verdicts at the end (``compare_steps``, ``stability``, ``centring_effect``) decide which
+sentence the activation page writes about these runs and about centring real digits.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -121,3 +124,77 @@ def same_sign_fraction(grads: np.ndarray) -> float:
     if len(grads) == 0:
         return float("nan")
     return float(np.mean(np.sign(grads[:, 0]) == np.sign(grads[:, 1])))
+
+
+# --- the verdicts the page states ------------------------------------------------------------
+
+SAME_STEPS = 1.25  # step counts within 25% of each other count as "about the same"
+
+
+def compare_steps(positive: WeightPath, centred: WeightPath) -> tuple[str, float]:
+    """How the two runs of one setup compare: (code, positive steps / centred steps).
+
+    Codes: "sooner" (positive inputs arrive in fewer steps), "later", "same" (within
+    SAME_STEPS), "only_centred", "only_positive" (the other one never arrives), "neither".
+    """
+    p, c = positive.steps, centred.steps
+    if p is None or c is None:
+        code = {(True, True): "neither", (True, False): "only_centred"}
+        return code.get((p is None, c is None), "only_positive"), math.nan
+    ratio = p / c
+    if ratio < 1 / SAME_STEPS:
+        return "sooner", ratio
+    if ratio > SAME_STEPS:
+        return "later", ratio
+    return "same", ratio
+
+
+class Stability(NamedTuple):
+    """What the learning-rate scans say about the two kinds of inputs."""
+
+    largest_positive: float | None  # largest eta of the grid that arrives, None if none does
+    largest_centred: float | None
+    top: float  # the largest eta tried
+    best_positive: tuple[float, int] | None  # (eta, steps) of the fewest steps
+    best_centred: tuple[float, int] | None
+    code: str  # "centred_stabler", "positive_stabler", "same", "no_arrival"
+
+
+def _largest(scan: EtaScan) -> float | None:
+    ok = scan.etas[~np.isnan(scan.steps)]
+    return float(ok.max()) if len(ok) else None
+
+
+def stability(positive: EtaScan, centred: EtaScan) -> Stability:
+    """Compare the largest learning rate that still arrives, and the best step counts."""
+    lp, lc = _largest(positive), _largest(centred)
+    if lp is None or lc is None:
+        code = "no_arrival"
+    elif lc > lp:
+        code = "centred_stabler"
+    elif lp > lc:
+        code = "positive_stabler"
+    else:
+        code = "same"
+    top = float(max(positive.etas.max(), centred.etas.max()))
+    return Stability(lp, lc, top, best(positive), best(centred), code)
+
+
+class CentringEffect(NamedTuple):
+    """Centred against raw digits at one epoch, over several seeds (accuracies in %)."""
+
+    gain: float  # mean centred accuracy - mean raw accuracy, points
+    code: str  # "better" (every centred seed above every raw one), "worse", "overlap"
+
+
+def centring_effect(raw: np.ndarray, centred: np.ndarray) -> CentringEffect:
+    """Whether centring helped at one epoch beyond the spread of the seeds.
+
+    raw, centred: (seeds,) accuracies of each seed's run at that epoch.
+    """
+    gain = float(centred.mean() - raw.mean())
+    if centred.min() > raw.max():
+        return CentringEffect(gain, "better")
+    if centred.max() < raw.min():
+        return CentringEffect(gain, "worse")
+    return CentringEffect(gain, "overlap")

@@ -30,7 +30,7 @@ def test_activations_depth_chart_follows_depth_and_quotes_ratios():
     from ui.format import nice
 
     sig = df[df["activation"] == "sigmoid"].sort_values("hidden layer")["‖δ‖"].to_numpy()
-    assert f"sigmoid **{nice(sig[-1] / sig[0])}×**" in text(at)
+    assert f"sigmoid ({nice(sig[-1] / sig[0])} times smaller)" in text(at)
     at.slider(key="depth").set_value(4).run()
     assert "Speed of learning of each layer at initialization (4 × 30, MNIST)" in charts(at)
 
@@ -56,7 +56,7 @@ def test_activations_dead_relu_charts_and_verdict():
     leaky = frozen[frozen["activation"] == "leaky ReLU (0.01)"]
     assert (relu["value"] == 100).all()  # negative biases: a whole ReLU layer never learns
     assert (leaky["value"] == 0).all()
-    assert "Here the ReLU network is stuck" in text(at)
+    assert "The ReLU network is **stuck**" in text(at)
     assert "from initialization to epoch 6" in text(at)
 
 

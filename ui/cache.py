@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
+from explain.activation_verdicts import backward_sizes
 from explain.experiments import MnistExperiment, run_mnist
 from explain.neuron import NeuronRun, NeuronSetup, cost_surface, train_neuron
 from explain.nn.datasets import load_mnist
@@ -186,3 +187,17 @@ def zig_zag_runs(setup: TwoWeightSetup) -> tuple[dict, dict]:
 def chain_run(setup: ChainSetup):
     """``chain_gradients`` cached by its setup."""
     return chain_gradients(setup)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def relu_backward_sizes(depth: int, width: int, weight_init: str, seed: int):
+    """``backward_sizes`` of the activation page's ReLU network at initialization (the same
+    network as ``depth_gradient_norms``), cached by its settings."""
+    spec = NetworkSpec(
+        (784, *(width,) * depth, 10),
+        "relu",
+        "cross_entropy",
+        weight_init=weight_init,
+        bias_init="zeros",
+    )
+    return backward_sizes(spec, seed)

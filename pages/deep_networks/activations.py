@@ -1,22 +1,33 @@
 """Activation functions: saturation, slopes through depth, zero-centring, and dead ReLUs."""
 
+import math
+
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from charts import labelled_points, layered, line_chart, range_rules, shaded_spans
 from charts.frames import curves_frame, layers_frame
+from explain.activation_verdicts import (
+    FLAT,
+    STUCK_BELOW,
+    dead_verdict,
+    depth_trend,
+    lines_coincide,
+    relu_variance,
+)
 from explain.experiments import MnistExperiment
 from explain.nn.activations import flat_regions, get_activation, sigmoid
 from explain.nn.initializers import WEIGHT_INIT_LABELS
 from explain.zero_centred import (
-    ETA_GRID,
     TwoWeightSetup,
-    best,
+    centring_effect,
+    compare_steps,
     same_sign_fraction,
+    stability,
 )
 from ui import widgets
-from ui.cache import depth_gradient_norms, mnist_runs, zig_zag_runs
+from ui.cache import depth_gradient_norms, mnist_runs, relu_backward_sizes, zig_zag_runs
 from ui.display import show_chart
 from ui.format import nice, plural
 from ui.site import link
@@ -29,37 +40,63 @@ NAMES = {
     "leaky_relu": "leaky ReLU",
     "elu": "ELU",
 }
+INIT_LINK = link("weight-initialization", "Weight initialization")
 
 st.title("Activation functions")
 st.markdown(
-    "The activation decides two things backpropagation cares about: how large its slope f′(z) "
-    "can be (every layer multiplies the gradient by it) and whether its outputs are centred on "
-    "zero (they are the next layer's inputs). This page compares sigmoid, tanh, ReLU, leaky "
-    "ReLU and ELU on both counts, then shows two failure modes: zig-zag updates from positive "
-    "inputs, and ReLU units that die."
+    "Every layer multiplies the gradient by its activation's slope f′(z), and feeds its "
+    "outputs to the next layer as inputs. Below: how sigmoid, tanh, ReLU, leaky ReLU and ELU "
+    "do on both counts, then two failure modes, zig-zag updates and dead ReLUs."
 )
-seed = widgets.seed()
+c_seed, c_slope = st.columns([1, 3], gap="large")
+with c_seed:
+    seed = widgets.seed()
+with c_slope:
+    slope = widgets.stepped(
+        "Leaky ReLU slope for z < 0 (used on the whole page)",
+        "slope",
+        (0.01, 0.02, 0.05, 0.1, 0.2, 0.3),
+        0.01,
+    )
 
 # --- 1. the functions ------------------------------------------------------------------------
 st.header("1. Each function and its slope")
-slope = widgets.stepped(
-    "Leaky ReLU slope for z < 0", "slope", (0.01, 0.02, 0.05, 0.1, 0.2, 0.3), 0.01
-)
 z = np.linspace(-6, 6, 601)
 CAPTIONS = {
     "sigmoid": "Grey: saturated, f′ below 5% of its maximum. The slope never exceeds 1/4, and "
     "the output is always positive.",
-    "tanh": "The light-blue dots, 2σ(2z) − 1, lie exactly on tanh: a rescaled sigmoid, centred "
-    "on 0, with slope 1 at z = 0. Grey: saturated, where tanh′ is below 5% of 1.",
-    "relu": "Slope exactly 1 for z > 0, so no shrinking; exactly 0 for z < 0 (grey), where the "
-    "unit passes no gradient at all.",
+    "tanh": "The dots, 2σ(2z) − 1, lie exactly on tanh: a rescaled sigmoid, centred on 0, with "
+    "slope 1 at z = 0. Grey: saturated, where tanh′ is below 5% of 1.",
+    "relu": "Slope exactly 1 for z > 0, exactly 0 for z < 0 (grey), where the unit passes no "
+    "gradient at all. A slope of 1 keeps a gradient's size, but a unit that is off for half "
+    "its inputs passes back only half its variance: section 2 shows what that does over "
+    "many layers.",
     "leaky_relu": f"Like ReLU, but slope {slope:g} instead of 0 for z < 0 (grey: below 5% of "
     "the maximum slope, yet not zero): a switched-off unit still passes a little gradient.",
     "elu": "Smooth, slope 1 for z > 0, and negative outputs down to −1 that pull the mean of "
     "its outputs towards 0. Grey: flat, for very negative z.",
 }
-cols = st.columns(3)
-for i, name in enumerate(SHOWN):
+
+
+def identity_dots():
+    """2 sigma(2z) - 1 at every 20th z, as hollow dots to lay over the tanh curve."""
+    every = slice(0, None, 20)
+    check = curves_frame(z[every], {"2σ(2z) − 1": 2 * sigmoid(2 * z[every]) - 1})
+    return line_chart(
+        check,
+        x="z",
+        y="value",
+        color="curve",
+        color_title="check",
+        title="",
+        x_title="z",
+        y_title="value",
+        height=220,
+    ).mark_point(filled=False, size=40, strokeWidth=1.5)
+
+
+def function_chart(name: str):
+    """One activation and its slope, the flat regions shaded, the largest slope marked."""
     act = get_activation(name, slope=slope)
     fz, pz = act.fn(z), act.prime(z)
     peak = int(np.argmax(pz))
@@ -69,6 +106,9 @@ for i, name in enumerate(SHOWN):
             for a, b in flat_regions(name, z, slope=slope)
         ]
     )
+    peak_label = pd.DataFrame(
+        {"z": [z[peak]], "value": [pz[peak]], "label": [f"max f′ = {nice(pz[peak])}"]}
+    ).assign(side="right" if name == "sigmoid" else "left")
     layers = [
         line_chart(
             curves_frame(z, {"f(z)": fz, "f′(z)": pz}),
@@ -77,40 +117,26 @@ for i, name in enumerate(SHOWN):
             color="curve",
             color_title="curve",
             height=220,
-            title=f"{act.name}: max slope {pz.max():.3g}",
+            title=f"{act.name}: max slope {nice(pz.max())}",
             x_title="z",
             y_title="value",
             y_domain={"sigmoid": (-0.1, 1.1), "tanh": (-1.3, 1.3)}.get(name, (-1.5, 3)),
         ),
-        labelled_points(
-            pd.DataFrame(
-                {"z": [z[peak]], "value": [pz[peak]], "label": [f"max f′ = {pz[peak]:.3g}"]}
-            ),
-            x="z",
-            y="value",
-            label="label",
-        ),
+        labelled_points(peak_label, x="z", y="value", label="label", side="side"),
     ]
     if name == "tanh":
-        every = slice(0, None, 20)
-        check = curves_frame(z[every], {"2σ(2z) − 1": 2 * sigmoid(2 * z[every]) - 1})
-        layers.append(
-            line_chart(
-                check,
-                x="z",
-                y="value",
-                color="curve",
-                color_title="curve",
-                title="",
-                x_title="z",
-                y_title="value",
-                height=220,
-            ).mark_point(filled=True, size=30)
-        )
+        layers.append(identity_dots())
     if len(spans):
         layers.insert(0, shaded_spans(spans, x="z0", x2="z1", label="region"))
+    chart = layered(*layers, height=220)
+    # the dots get their own legend, with a dot: the lines' legend keeps its line symbols
+    return chart.resolve_scale(color="independent") if name == "tanh" else chart
+
+
+cols = st.columns(3)
+for i, name in enumerate(SHOWN):
     with cols[i % 3]:
-        show_chart(layered(*layers, height=220), CAPTIONS[name])
+        show_chart(function_chart(name), CAPTIONS[name])
 with cols[2]:
     z0 = 1.3
     st.markdown(
@@ -121,7 +147,138 @@ with cols[2]:
     )
 
 # --- 2. through depth ------------------------------------------------------------------------
-st.header("2. Through depth: which activations keep the gradient alive")
+st.header("2. The gradient through depth")
+
+
+def depth_chart(norms: dict, depth: int, width: int, coincide: bool):
+    """||dC/db^l|| per hidden layer, one line per activation, on a log scale."""
+    df = pd.concat(
+        [
+            pd.DataFrame({"hidden layer": np.arange(1, depth + 1), "‖δ‖": v, "activation": name})
+            for name, v in norms.items()
+        ],
+        ignore_index=True,
+    )
+    show_chart(
+        line_chart(
+            df[df["‖δ‖"] > 0],
+            x="hidden layer",
+            y="‖δ‖",
+            color="activation",
+            color_title="activation",
+            log_y=True,
+            y_powers=True,
+            points=True,
+            x_integer=True,
+            x_domain=(1, depth),
+            title=f"Speed of learning of each layer at initialization ({depth} × {width}, MNIST)",
+            x_title="hidden layer (1 = nearest the input)",
+            y_title="‖∂C/∂bˡ‖ (log scale)",
+        ),
+        "Read each line from right to left, the way the gradient travels: a line that climbs "
+        "from left to right is a gradient that shrinks on its way back, so the first layers "
+        "learn slowest. A flat line keeps every layer learning."
+        + (
+            " ReLU and leaky ReLU nearly coincide here: one line hides the other."
+            if coincide
+            else ""
+        ),
+    )
+
+
+TREND_WORDS = {
+    "vanishes": "**vanishes**",
+    "shrinks": "**shrinks**",
+    "flat": f"stays **within {FLAT:g}×**",
+    "grows": "**grows**",
+    "explodes": "**explodes**",
+}
+
+
+def trend_sentence(trends: dict) -> str:
+    """One clause per kind of trend, naming the activations with their measured ratios."""
+    clauses = []
+    for code, words in TREND_WORDS.items():
+        named = [f"{n} ({times(t.ratio)})" for n, t in trends.items() if t.code == code]
+        if named:
+            clauses.append(f"{words} with " + _join(named))
+    cut = [n for n, t in trends.items() if t.code == "cut"]
+    if cut:
+        clauses.append("reaches the first layer **not at all** with " + _join(cut))
+    none = [n for n, t in trends.items() if t.code == "none"]
+    if none:
+        clauses.append("is **zero** in every hidden layer with " + _join(none))
+    return "From the last hidden layer back to the first, the gradient " + "; ".join(clauses) + "."
+
+
+def times(ratio: float) -> str:
+    """'15.4 times smaller' for a last-to-first ratio above 1, '2.1 times larger' below."""
+    return f"{nice(ratio)} times smaller" if ratio >= 1 else f"{nice(1 / ratio)} times larger"
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def relu_measured(rv) -> str:
+    """What the per-digit variance of delta did per layer, in the words its code earns."""
+    v, p = nice(rv.per_digit), nice(rv.predicted)
+    return {
+        "halves": f"the variance of δ per digit **halves** from layer to layer (×{v} on average)",
+        "kept": f"the variance of δ per digit **is kept** (×{v} per layer on average)",
+    }.get(
+        rv.code,
+        f"the variance of δ per digit changes ×{v} per layer on average, against ×{p} that "
+        "the rule predicts for wide layers",
+    )
+
+
+def relu_lesson(trend, rv, init: str, depth: int) -> str:
+    """The paragraph about ReLU's line: the variance rule, then this network's numbers."""
+    if trend.code in ("cut", "none"):
+        return (
+            "**ReLU:** no gradient reaches the first hidden layer of this network "
+            "(‖∂C/∂b¹‖ = 0), so there is no per-layer factor to measure. Try another seed."
+        )
+    shrinking = trend.code in ("vanishes", "shrinks")
+    first, last = rv.agreement
+    agree = (
+        "What still shrinks is the average over the 500 digits: nearer the input their "
+        f"gradients agree less (the average keeps {100 * first:.0f}% of one digit's size in "
+        f"layer 1, {100 * last:.0f}% in layer {depth}). "
+        if rv.code == "kept" and shrinking and first < last
+        else ""
+    )
+    head = (
+        "**Why ReLU's gradient shrinks although its slope is 1.** "
+        if shrinking
+        else "**ReLU and the scale of the weights.** "
+    )
+    he = "is the one that doubles it" if init == "he" else "doubles it (choose it above)"
+    return (
+        head + "A ReLU unit is off, with slope 0, for about half its inputs, so going back "
+        "through a layer keeps only about half the variance of δ, unless the weights double it. "
+        f"Here, with {WEIGHT_INIT_LABELS[init]}, {relu_measured(rv)}, and the chart's gradient "
+        f"changes by a factor {nice(rv.averaged)} per layer: {times(trend.ratio)} in layer 1 "
+        f"than in layer {depth}. {agree}He initialization, Var(w) = 2/n_in, {he}: "
+        f"see {INIT_LINK}."
+    )
+
+
+def relu_rule(rv, init: str, slope: float) -> str:
+    """The variance rule written out, with the prediction and this network's measurement."""
+    return (
+        "Backpropagation through hidden layer l computes δˡ = (δˡ⁺¹ Wˡ⁺¹ᵀ) ⊙ f′(zˡ). With n "
+        "units per layer and independent weights of variance Var(w), "
+        "Var(δˡ) = n · Var(w) · E[f′(z)²] · Var(δˡ⁺¹). ReLU's f′ is 1 where z > 0 and 0 "
+        "elsewhere, so E[f′(z)²] = P(z > 0) ≈ ½. "
+        f"With {WEIGHT_INIT_LABELS[init]}, n · Var(w) = {nice(rv.n_var_w)}, so the rule "
+        f"predicts a variance factor of **{nice(rv.predicted)}** per layer (a size factor of "
+        f"{nice(math.sqrt(rv.predicted))}); measured on this network, per digit: "
+        f"**{nice(rv.per_digit)}**. The chart shows ‖∂C/∂bˡ‖, the gradient averaged over the "
+        f"500 digits, whose size changes by {nice(rv.averaged)} per layer. Leaky ReLU keeps "
+        f"E[f′(z)²] ≈ ½ (1 + slope²) = {(1 + slope**2) / 2:.6g}, barely more than ReLU."
+    )
 
 
 @st.fragment
@@ -141,44 +298,19 @@ def through_depth(seed, slope):
             "scaled",
             labels={k: WEIGHT_INIT_LABELS[k] for k in init_names},
         )
-    label = {n: NAMES[n] + (f" ({slope:g})" if n == "leaky_relu" else "") for n in SHOWN}
-    norms = {label[n]: depth_gradient_norms(n, depth, width, init, seed, slope) for n in SHOWN}
-    df = pd.concat(
-        [
-            pd.DataFrame({"hidden layer": np.arange(1, depth + 1), "‖δ‖": v, "activation": name})
-            for name, v in norms.items()
-        ],
-        ignore_index=True,
-    ).assign(activation=lambda d: d["activation"].str.replace(r" \(.*\)", "", regex=True))
-    ratio = {n: v[-1] / v[0] for n, v in norms.items() if v[0] > 0}
-    close = abs(np.log(ratio.get("ReLU", 1) / ratio.get(label["leaky_relu"], 1))) < 0.1
-    show_chart(
-        line_chart(
-            df[df["‖δ‖"] > 0],
-            x="hidden layer",
-            y="‖δ‖",
-            color="activation",
-            color_title="activation",
-            log_y=True,
-            points=True,
-            x_integer=True,
-            title=f"Speed of learning of each layer at initialization ({depth} × {width}, MNIST)",
-            x_title="hidden layer (1 = nearest the input)",
-            y_title="‖∂C/∂bˡ‖ (log scale)",
-        ),
-        "A line that climbs steeply from left to right is a vanishing gradient: the first layers "
-        "get a tiny fraction of the last layer's gradient. A flat line keeps every layer learning."
-        + (
-            " ReLU and leaky ReLU nearly coincide here (the purple line hides the green one)."
-            if close
-            else ""
-        ),
-    )
+    norms = {NAMES[n]: depth_gradient_norms(n, depth, width, init, seed, slope) for n in SHOWN}
+    trends = {n: depth_trend(v) for n, v in norms.items()}
+    depth_chart(norms, depth, width, lines_coincide(norms["ReLU"], norms["leaky ReLU"]))
     st.markdown(
-        "Last hidden layer's gradient divided by the first's: "
-        + ", ".join(f"{n} **{nice(r)}×**" for n, r in ratio.items())
-        + f". Weights {WEIGHT_INIT_LABELS[init]}, zero biases, cross-entropy, 500 training digits."
+        trend_sentence(trends)
+        + f" Weights {WEIGHT_INIT_LABELS[init]}, zero biases, cross-entropy, 500 training digits;"
+        f" leaky ReLU with slope {slope:g}."
     )
+    rv = relu_variance(relu_backward_sizes(depth, width, init, seed), init, width)
+    st.markdown(relu_lesson(trends["ReLU"], rv, init, depth))
+    if trends["ReLU"].code not in ("cut", "none"):
+        with st.expander("The variance rule behind it, with this network's numbers"):
+            st.markdown(relu_rule(rv, init, slope))
 
 
 through_depth(seed, slope)
@@ -186,12 +318,18 @@ through_depth(seed, slope)
 # --- 3. zero-centred inputs ---------------------------------------------------------------------
 st.header("3. Not zero-centred: updates that zig-zag")
 st.markdown(
-    "For one training example, ∂C/∂wᵢ = δ · xᵢ. If every input xᵢ is positive (raw pixels, or "
-    "the outputs of a sigmoid layer), all of a neuron's weight gradients share the sign of δ: "
-    "every update points into the quadrant (+, +) or (−, −). Below, a linear neuron with two "
-    "weights learns from one example at a time and must reach w* = (1, −1), which needs one "
-    "weight up and the other down."
+    "A linear neuron with two weights learns from one example at a time and must reach "
+    "w* = (1, −1), one weight up and the other down: from positive inputs, and from the same "
+    "inputs centred on zero."
 )
+with st.expander("Why positive inputs zig-zag"):
+    st.markdown(
+        "For one training example, ∂C/∂wᵢ = δ · xᵢ. If every input xᵢ is positive (raw pixels, "
+        "or the outputs of a sigmoid layer), all of a neuron's weight gradients share the sign "
+        "of δ: every update points into the quadrant (+, +) or (−, −), and reaching weights of "
+        "mixed sign takes a zig-zag. The same non-zero mean also adds a steep direction along "
+        "(1, 1) to the cost surface, which caps the learning rate that does not diverge."
+    )
 
 
 def path_chart(paths, eta2):
@@ -205,7 +343,8 @@ def path_chart(paths, eta2):
         ],
         ignore_index=True,
     )
-    target = pd.DataFrame({"w₁": [1.0], "w₂": [-1.0], "label": ["target w* = (1, −1)"]})
+    target = pd.DataFrame({"w₁": [1.0], "w₂": [-1.0], "label": ["w* = (1, −1)"], "side": ["right"]})
+    same_sign = same_sign_fraction(paths["positive inputs"].grads)
     show_chart(
         layered(
             line_chart(
@@ -223,12 +362,19 @@ def path_chart(paths, eta2):
                 x_domain=(-0.6, 1.6),
                 y_domain=(-1.6, 0.6),
             ),
-            labelled_points(target, x="w₁", y="w₂", label="label"),
+            labelled_points(target, x="w₁", y="w₂", label="label", side="side"),
             height=380,
         ),
-        "Each dot is one update. Vermillion (positive inputs) can only step along (+, +) or "
-        "(−, −), so it zig-zags across the diagonal; blue (centred inputs) can also step "
-        "sideways, though each single example still makes it jitter."
+        "Each dot is one update. "
+        + (
+            "Every step of the positive-inputs path goes along (+, +) or (−, −), so it zig-zags "
+            "across the diagonal; "
+            if same_sign == 1
+            else f"{100 * same_sign:.0f}% of the positive-inputs path's steps go along (+, +) "
+            "or (−, −); "
+        )
+        + "the zero-centred path can also step sideways, though each single example still "
+        "makes it jitter."
         + (
             " The positive-input run diverged and left the picture."
             if paths["positive inputs"].diverged
@@ -237,19 +383,49 @@ def path_chart(paths, eta2):
     )
 
 
-def steps_comparison(paths):
-    """How the two runs' step counts compare at the chosen η ('' if either never arrives)."""
-    p_steps, c_steps = (p.steps for p in paths.values())
-    if not (p_steps and c_steps):
-        return ""
-    if p_steps < 0.8 * c_steps:
+def steps_sentence(paths, setup) -> str:
+    """How the two runs' step counts compare at the chosen η."""
+    code, ratio = compare_steps(paths["positive inputs"], paths["zero-centred inputs"])
+    p, c = (p.steps for p in paths.values())
+    return {
+        "sooner": f"At this η the positive inputs even arrive sooner ({p} against {c} steps). ",
+        "later": f"At this η the positive inputs need {nice(ratio)}× the steps. ",
+        "same": "At this η both need about the same number of steps. ",
+        "only_centred": "At this η only the centred inputs arrive. ",
+        "only_positive": "At this η only the positive inputs arrive. ",
+        "neither": f"At this η neither arrives within {setup.max_steps:,} steps. ",
+    }[code]
+
+
+def stability_sentence(scans) -> str:
+    """What the learning-rate scans show: which inputs tolerate the larger η."""
+    s = stability(scans["positive inputs"], scans["zero-centred inputs"])
+
+    def largest(v) -> str:
+        return f"≥ {nice(s.top)} (the largest tried)" if v >= s.top else nice(v)
+
+    if s.code == "no_arrival":
+        missing = [
+            n
+            for n, v in (("positive", s.largest_positive), ("centred", s.largest_centred))
+            if v is None
+        ]
+        return f"With {_join(missing)} inputs no η tried arrives within the step limit."
+    facts = (
+        f"The largest η that still arrives is **{largest(s.largest_positive)}** for positive "
+        f"inputs and **{largest(s.largest_centred)}** for centred ones; at their best η "
+        f"({nice(s.best_positive[0])} and {nice(s.best_centred[0])}) they need "
+        f"**{s.best_positive[1]}** and **{s.best_centred[1]}** steps."
+    )
+    if s.code == "centred_stabler":
         return (
-            "At this η the positive inputs even arrive sooner "
-            f"({p_steps} against {c_steps} steps). "
+            "The cost of non-centred inputs is **stability**: the mean adds a steep direction "
+            "along (1, 1) that caps the usable η, while the direction that matters, (1, −1), "
+            "is just as shallow for both. " + facts
         )
-    if p_steps > 1.25 * c_steps:
-        return f"At this η the positive inputs need {p_steps / c_steps:.1f}× the steps. "
-    return "At this η both need about the same number of steps. "
+    if s.code == "positive_stabler":
+        return "Here the positive inputs tolerate the larger η. " + facts
+    return "Here both tolerate the same η: at this mean, centring buys no stability. " + facts
 
 
 def zig_zag_verdict(paths, scans, setup):
@@ -258,9 +434,9 @@ def zig_zag_verdict(paths, scans, setup):
     def steps_text(p):
         if p.diverged:
             return "diverges"
-        return (
-            f"**{p.steps}** steps" if p.steps is not None else f"more than {setup.max_steps} steps"
-        )
+        if p.steps is None:
+            return f"more than {setup.max_steps:,} steps"
+        return f"**{p.steps}** steps"
 
     st.markdown(
         "\n".join(
@@ -270,26 +446,7 @@ def zig_zag_verdict(paths, scans, setup):
             for n, p in paths.items()
         )
     )
-    bests = {n: best(s) for n, s in scans.items()}
-    top = max(ETA_GRID)
-
-    def largest(s) -> str:
-        ok = s.etas[~np.isnan(s.steps)]
-        if not len(ok):
-            return "none of those tried"
-        return f"≥ {top:g} (the largest tried)" if ok.max() >= top else f"{ok.max():.2g}"
-
-    if all(bests.values()):
-        (bp_eta, bp_steps), (bc_eta, bc_steps) = bests.values()
-        st.markdown(
-            steps_comparison(paths)
-            + "The cost of non-centred inputs is **stability**: the mean adds a steep direction "
-            "along (1, 1) that caps the usable η, while the direction that matters, (1, −1), "
-            "is just as shallow for both. The largest η that still arrives is "
-            f"**{largest(scans['positive inputs'])}** for positive inputs and "
-            f"**{largest(scans['zero-centred inputs'])}** for centred ones; each at its best η "
-            f"({bp_eta:.2g} and {bc_eta:.2g}) needs **{bp_steps}** and **{bc_steps}** steps."
-        )
+    st.markdown(steps_sentence(paths, setup) + stability_sentence(scans))
 
 
 def scan_chart(scans):
@@ -298,6 +455,13 @@ def scan_chart(scans):
         [pd.DataFrame({"η": s.etas, "steps": s.steps, "inputs": n}) for n, s in scans.items()],
         ignore_index=True,
     ).dropna()
+    s = stability(scans["positive inputs"], scans["zero-centred inputs"])
+    stops = (
+        f"The positive-inputs line stops at η = {nice(s.largest_positive)}, the largest that "
+        "still arrives for positive inputs. "
+        if s.largest_positive is not None and s.largest_positive < s.top
+        else ""
+    )
     show_chart(
         line_chart(
             scan_df,
@@ -313,9 +477,9 @@ def scan_chart(scans):
             y_title="steps (log scale)",
             height=240,
         ),
-        "Where the two lines overlap, centring changes nothing; the vermillion line stops at the "
-        f"largest η that still converges for positive inputs. η beyond {max(ETA_GRID):g} was not "
-        "tried.",
+        "Where the two lines overlap, centring changes nothing. "
+        + stops
+        + f"η beyond {nice(s.top)} was not tried.",
     )
 
 
@@ -362,7 +526,7 @@ def centring_chart(acc_by, n_used, zc_act):
             for n, a in acc_by.items()
         ],
         ignore_index=True,
-    )
+    ).query("epoch > 0")  # the untrained networks (about 10%) would flatten the seeds' bars
     show_chart(
         layered(
             line_chart(
@@ -373,39 +537,56 @@ def centring_chart(acc_by, n_used, zc_act):
                 color_title="inputs",
                 points=True,
                 x_integer=True,
-                y_domain=(max(0, band["lo"].iloc[1:].min() - 5), 100),
+                y_domain=(max(0, band["lo"].min() - 2), min(100, band["hi"].max() + 2)),
                 title=f"[784, 30, 10] {zc_act} network: validation accuracy "
                 f"(mean of {n_used} seeds)",
-                x_title="epoch",
+                x_title="epochs trained",
                 y_title="accuracy (%)",
             ),
             range_rules(band, x="epoch", lo="lo", hi="hi", color="inputs"),
         ),
         "Raw pixels lie in [0, 1], so every input to the first layer is positive; subtracting "
         "each pixel's mean over the training digits centres them. Bars: lowest to highest of "
-        "the seeds. Accuracy is measured on 1,000 validation digits (about ±1 point).",
+        "the seeds, on 1,000 validation digits.",
     )
 
 
-def centring_verdict(acc_by, n_used, zc_epochs):
-    """What centring changed after one epoch and at the end, against the noise."""
-    raw, cen = (a.mean(0) for a in acc_by.values())
-    gains = cen - raw
+def signed(v: float) -> str:
+    """+7.9 or −2.2 (a true minus sign), one decimal."""
+    return f"{v:+.1f}".replace("-", "−")
+
+
+ZC_ETAS = (0.02, 0.05, 0.1, 0.2, 0.5)
+CENTRING_START = {
+    "better": "After one epoch every centred run is ahead of every raw one: centring speeds "
+    "up the start, as the two-weight neuron predicts.",
+    "worse": "After one epoch every centred run is behind every raw one: here centring slowed "
+    "the start, against the two-weight neuron's prediction; try other seeds or learning rates.",
+    "overlap": "After one epoch the seeds' ranges overlap: no difference beyond their spread. "
+    "With 784 inputs the first layer is far less constrained than the two-weight neuron.",
+}
+CENTRING_END = {
+    "better": "every centred run is ahead of every raw one",
+    "worse": "every centred run is behind every raw one",
+    "overlap": "the seeds' ranges overlap",
+}
+
+
+def centring_verdict(acc_by, n_used, zc_epochs, zc_eta):
+    """What centring changed after one epoch and at the end, against the seeds' spread."""
+    raw, cen = acc_by.values()
+    start, end = centring_effect(raw[:, 1], cen[:, 1]), centring_effect(raw[:, -1], cen[:, -1])
     return (
-        f"Averaged over {n_used} seeds, centring changes the accuracy by "
-        f"**{gains[1]:+.1f} points** after one epoch and **{gains[-1]:+.1f}** after "
+        f"Averaged over {n_used} seeds, centring changes the validation accuracy by "
+        f"**{signed(start.gain)} points** after one epoch and **{signed(end.gain)}** after "
         f"{plural(zc_epochs, 'epoch')}. "
-        "Differences under about 1 point are within the noise of 1,000 validation digits. "
+        + CENTRING_START[start.code]
         + (
-            "Here centring clearly speeds up the start, as the two-weight neuron predicts: "
-            "larger learning rates, where stability matters, show it best."
-            if gains[1] > 3
-            else "Here centring made the start worse, an exception to the rule: try other "
-            "seeds or learning rates."
-            if gains[1] < -3
-            else "Here the effect is modest: with 784 inputs the first layer is far less "
-            "constrained than the two-weight neuron; try a larger η, where stability matters."
+            " Try a larger η, where stability matters."
+            if start.code == "overlap" and zc_eta < max(ZC_ETAS)
+            else ""
         )
+        + f" After {plural(zc_epochs, 'epoch')} {CENTRING_END[end.code]}."
     )
 
 
@@ -418,23 +599,25 @@ def zero_centring_digits(seed):
     with c2:
         zc_epochs = widgets.slider("Epochs", "zc_epochs", 2, 20, 6)
     with c3:
-        zc_eta = widgets.stepped("η", "zc_eta", (0.02, 0.05, 0.1, 0.2, 0.5), 0.5)
+        zc_eta = widgets.stepped("η", "zc_eta", ZC_ETAS, 0.5)
     seeds = (seed, seed + 1, seed + 2)
     base = MnistExperiment(activation=zc_act, eta=zc_eta, epochs=zc_epochs, n_train=2000)
     exps = [base.with_(seed=s, centre=c) for c in (False, True) for s in seeds]
     runs = mnist_runs(exps, "Training on raw and centred digits, three seeds each")
+    paired = [i for i in range(3) if not (runs[i].diverged_at or runs[3 + i].diverged_at)]
     acc_by = {
-        name: np.array(
-            [100 * r.history.eval_accuracy for r in runs[i * 3 : i * 3 + 3] if not r.diverged_at]
-        )
-        for i, name in enumerate(["raw pixels", "mean-subtracted pixels"])
+        name: np.array([100 * runs[3 * j + i].history.eval_accuracy for i in paired])
+        for j, name in enumerate(["raw pixels", "mean-subtracted pixels"])
     }
-    n_used = min(len(a) for a in acc_by.values())
-    if n_used:
-        centring_chart(acc_by, n_used, zc_act)
-        st.markdown(centring_verdict(acc_by, n_used, zc_epochs))
-    else:
-        st.warning("Some runs diverged: lower η.")
+    if not paired:
+        st.warning("Every seed diverged on raw or on centred digits: lower η.")
+        return
+    centring_chart(acc_by, len(paired), zc_act)
+    if len(paired) < 3:
+        st.caption(
+            f"Left out: {3 - len(paired)} of 3 seeds, which diverged on raw or centred digits."
+        )
+    st.markdown(centring_verdict(acc_by, len(paired), zc_epochs, zc_eta))
 
 
 zero_centring_digits(seed)
@@ -442,12 +625,16 @@ zero_centring_digits(seed)
 # --- 4. dead ReLUs ---------------------------------------------------------------------------
 st.header("4. Dead ReLUs")
 st.markdown(
-    "A ReLU unit whose z is negative for every input passes no gradient (f′ = 0): nothing "
-    "changes its incoming weights, and unless an earlier layer changes what it receives, it "
-    "stays off. Biases that start negative can switch off whole layers at once; so can a step "
-    "that is too large. A leaky ReLU unit in the same state still passes slope × δ, so it keeps "
-    "learning and can come back."
+    "A ReLU unit whose z is negative for every input passes no gradient (f′ = 0), so nothing "
+    "changes its incoming weights. A leaky unit in the same state still passes slope × δ."
 )
+with st.expander("How a unit dies, and how it can come back"):
+    st.markdown(
+        "With no gradient, a dead unit's own weights never change; it comes back only if an "
+        "earlier layer changes what it receives. Biases that start negative can switch off "
+        "whole layers at once; so can a step that is too large. A leaky ReLU unit keeps "
+        "learning through its small slope, so it can come back by itself."
+    )
 
 
 def dead_charts(ok):
@@ -459,15 +646,16 @@ def dead_charts(ok):
             "no_gradient",
             "Units that get no gradient (cannot learn)",
             "Share of each layer's units whose error δ is exactly 0 on every probe digit: their "
-            "weights cannot change. Solid: ReLU, dashed: leaky ReLU.",
+            "weights cannot change."
+            + (" Solid: ReLU, dashed: leaky ReLU." if len(ok) == 2 else ""),
         ),
         (
             right,
             "dead",
             "Units never positive on the probe digits",
             "Share of units with z ≤ 0 on all 1,000 probe digits. For ReLU they output 0 and pass "
-            "no gradient; leaky units there still learn, and a falling dashed line is units "
-            "coming back.",
+            "no gradient; leaky units there still learn"
+            + (", and a falling dashed line is units coming back." if len(ok) == 2 else "."),
         ),
     ):
         frames = [
@@ -496,48 +684,93 @@ def dead_charts(ok):
                 )
 
 
-def dead_summary(ok, leaky_name, dr_epochs):
-    """Each network's stuck units from start to end, then whether the leaky one escaped."""
-    lines = []
-    for name, r in ok.items():
-        h = r.history
-        last = int(h.epoch[-1])
-        lines.append(
-            f"- **{name}**, from initialization to epoch {last}: no gradient "
-            + ", ".join(
-                f"{100 * a:.0f}% → {100 * b:.0f}%"
-                for a, b in zip(h.no_gradient[0], h.no_gradient[-1])
-            )
-            + "; never positive "
-            + ", ".join(f"{100 * a:.0f}% → {100 * b:.0f}%" for a, b in zip(h.dead[0], h.dead[-1]))
-            + f" (layers 1, 2); validation accuracy **{100 * h.eval_accuracy[-1]:.1f}%**."
-        )
-    st.markdown("\n".join(lines))
-    if "ReLU" not in ok or leaky_name not in ok:
-        return
-    relu_acc, leaky_acc = (100 * ok[n].history.eval_accuracy[-1] for n in ("ReLU", leaky_name))
-    stuck = ok["ReLU"].history.no_gradient[-1].max()
-    if stuck > 0.5 and leaky_acc > relu_acc + 5:
-        st.markdown(
-            f"Here the ReLU network is stuck ({100 * stuck:.0f}% of a layer cannot learn) while "
-            f"the leaky one trains to {leaky_acc:.1f}%."
-        )
-    elif stuck > 0.5:
-        st.markdown(
-            f"Here {100 * stuck:.0f}% of a ReLU layer cannot learn. The leaky units all still "
-            f"receive a gradient, but within {plural(dr_epochs, 'epoch')} they have not come "
-            "back far enough to help: add epochs or raise the leaky slope in section 1."
-        )
-    else:
-        st.markdown(
-            "Here the two end close together: the switched-off units did not stop the ReLU "
-            "network from learning. Try the negative-bias preset to see a layer die completely."
+def run_line(name: str, h) -> str:
+    """One network's units without gradient and never positive, start to end, and accuracy."""
+
+    def per_layer(shares) -> str:
+        return ", ".join(
+            f"layer {i + 1} {100 * a:.0f}% → {100 * b:.0f}%"
+            for i, (a, b) in enumerate(zip(shares[0], shares[-1]))
         )
 
+    return (
+        f"- **{name}**, from initialization to epoch {int(h.epoch[-1])}: no gradient in "
+        f"{per_layer(h.no_gradient)}; never positive in {per_layer(h.dead)}; validation "
+        f"accuracy {100 * h.eval_accuracy[0]:.1f}% → **{100 * h.eval_accuracy[-1]:.1f}%**."
+    )
 
-@st.fragment
-def dead_relus(seed, slope):
-    """Section 4, rerun alone: owns the presets, the initial biases, η and the epochs."""
+
+def units_words(u, whose: str) -> str:
+    """'every unit of ... still receives a gradient' or 'X% of ...'s hidden layer k gets none'."""
+    if u.all_get_gradient:
+        return f"every unit of {whose} still receives a gradient"
+    return f"{u.no_gradient:.0f}% of {whose}'s hidden layer {u.layer} gets no gradient"
+
+
+def upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+NEAR_CHANCE = f"near chance (below {STUCK_BELOW:.0f}%; guessing scores 10%)"
+
+
+def failure_sentence(v, leaky_name: str, dr_epochs: int) -> str:
+    """The verdict when a run diverged or is stuck near chance, quoting its numbers."""
+    r, k = v.relu, v.leaky
+    if v.code == "both_diverged":
+        return "Both runs diverged: lower η to compare them."
+    if v.code == "relu_diverged":
+        return "The ReLU run diverged, so there is nothing to compare: lower η."
+    if v.code == "leaky_diverged":
+        return (
+            f"The {leaky_name} run diverged at this η; the ReLU one ends at {r.accuracy:.1f}%"
+            + (f", {NEAR_CHANCE}" if r.stuck else "")
+            + f", and {units_words(r, 'the ReLU network')}. Lower η to compare them."
+        )
+    if v.code == "both_stuck":
+        return (
+            f"**Neither network learns**: ReLU ends at {r.accuracy:.1f}% and {leaky_name} at "
+            f"{k.accuracy:.1f}%, {NEAR_CHANCE}. {upper_first(units_words(r, 'the ReLU network'))}; "
+            f"{units_words(k, 'the leaky network')}, but within {plural(dr_epochs, 'epoch')} "
+            "that was not enough to recover: add epochs or raise the leaky slope at the top "
+            "of the page."
+        )
+    if v.code == "relu_stuck":
+        return (
+            f"The ReLU network is **stuck** at {r.accuracy:.1f}%, {NEAR_CHANCE}: "
+            f"{units_words(r, 'the ReLU network')}. The leaky one trains to **{k.accuracy:.1f}%**; "
+            f"{units_words(k, 'the leaky network')}."
+        )
+    return (
+        f"Here the leaky network stays {NEAR_CHANCE} ({k.accuracy:.1f}%) while ReLU trains "
+        f"to **{r.accuracy:.1f}%**."
+    )
+
+
+def dead_sentence(v, leaky_name: str, dr_epochs: int) -> str:
+    """The verdict on ReLU against leaky ReLU, in words, quoting its numbers."""
+    if v.code not in ("tie", "leaky_ahead", "relu_ahead"):
+        return failure_sentence(v, leaky_name, dr_epochs)
+    r, k = v.relu, v.leaky
+    level = (
+        f"{r.accuracy:.1f}% for ReLU against {k.accuracy:.1f}% for {leaky_name}; differences "
+        f"under {v.noise:.1f} points are noise on 1,000 validation digits"
+    )
+    losses = (
+        f" Even so, at the end {units_words(r, 'the ReLU network')}: the other units carry "
+        "the network."
+        if r.no_gradient >= 10
+        else ""
+    )
+    if v.code == "tie":
+        return f"The two end **level** ({level}).{losses}"
+    if v.code == "leaky_ahead":
+        return f"The leaky network ends **{v.gap:.1f} points ahead** ({level}).{losses}"
+    return f"ReLU ends **{-v.gap:.1f} points ahead** ({level}): leakiness did not help here."
+
+
+def dead_controls(seed) -> MnistExperiment:
+    """The presets and sliders of section 4, as the experiment both networks share."""
     widgets.preset_buttons(
         {"bias": {"bias0": -1.0, "dr_eta": 0.1}, "step": {"bias0": 0.0, "dr_eta": 0.5}},
         {
@@ -555,7 +788,7 @@ def dead_relus(seed, slope):
         dr_eta = widgets.stepped("η", "dr_eta", (0.01, 0.05, 0.1, 0.2, 0.5, 1.0), 0.1)
     with c3:
         dr_epochs = widgets.slider("Epochs", "dr_epochs", 2, 20, 6)
-    dead_base = MnistExperiment(
+    return MnistExperiment(
         sizes=(784, 100, 100, 10),
         cost="log_likelihood",
         weight_init="he",
@@ -566,29 +799,33 @@ def dead_relus(seed, slope):
         n_train=2000,
         seed=seed,
     )
+
+
+@st.fragment
+def dead_relus(seed, slope):
+    """Section 4, rerun alone: owns the presets, the initial biases, η and the epochs."""
+    dead_base = dead_controls(seed)
     leaky_name = f"leaky ReLU ({slope:g})"
-    dead_runs = dict(
-        zip(
-            ["ReLU", leaky_name],
-            mnist_runs(
-                [
-                    dead_base.with_(activation="relu"),
-                    dead_base.with_(activation="leaky_relu", slope=slope),
-                ],
-                "Training ReLU and leaky ReLU networks",
-            ),
-        )
+    relu_run, leaky_run = mnist_runs(
+        [dead_base.with_(activation="relu"), dead_base.with_(activation="leaky_relu", slope=slope)],
+        "Training ReLU and leaky ReLU networks",
     )
-    ok = {n: r for n, r in dead_runs.items() if len(r.history.epoch) > 1}
-    for name, r in dead_runs.items():
+    runs = {"ReLU": relu_run, leaky_name: leaky_run}
+    ok = {n: r for n, r in runs.items() if len(r.history.epoch) > 1}
+    for name, r in runs.items():
         if r.diverged_at:
             st.warning(f"{name}: {r.diverged_at}; its curves stop there. Lower η to compare.")
     dead_charts(ok)
-    dead_summary(ok, leaky_name, dr_epochs)
+    st.markdown("\n".join(run_line(n, r.history) for n, r in ok.items()))
+    verdict = dead_verdict(
+        None if relu_run.diverged_at else relu_run.history,
+        None if leaky_run.diverged_at else leaky_run.history,
+    )
+    st.markdown(dead_sentence(verdict, leaky_name, dead_base.epochs))
 
 
 dead_relus(seed, slope)
 st.info(
     "Activations fix the slope; the other half of a healthy signal is the scale of the initial "
-    f"weights: see {link('weight-initialization', 'Weight initialization')}."
+    f"weights: see {INIT_LINK}."
 )
