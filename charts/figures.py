@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from charts.builders import histogram_grid, hline, labelled_points, layered, line_chart
-from charts.frames import curves_frame, histograms_frame, history_frame, points_frame
+from charts.frames import curves_frame, histograms_frame, history_frame
 from charts.recipe import recipe
 
 
@@ -18,11 +19,26 @@ def sigmoid_marker(
     a0: float,
     sp0: float,
     *,
+    labels: tuple[str, str],
     title: str,
     x_title: str = "weighted input z",
     max_line: bool = False,
 ):
-    """σ(z) and σ′(z) with a neuron's z marked on both curves (and σ′'s maximum, optionally)."""
+    """σ(z) and σ′(z) over z (n,), a neuron's z0 marked on both, labelled ``labels`` (the
+    values as the page writes them). The labels face into the chart, away from the legend
+    and the axis; when the two points nearly meet one label names both, so none overlap."""
+    texts = list(labels)
+    if abs(a0 - sp0) < 0.12:
+        texts = [f"σ = {labels[0]}, σ′ = {labels[1]}", ""]
+    points = pd.DataFrame(
+        {
+            "z": [z0, z0],
+            "value": [a0, sp0],
+            "curve": ["σ(z)", "σ′(z)"],
+            "label": texts,
+            "side": "left" if z0 > (z.min() + z.max()) / 2 else "right",
+        }
+    )
     layers = [
         line_chart(
             curves_frame(z, {"σ(z)": sigma, "σ′(z)": sigma_prime}),
@@ -35,12 +51,13 @@ def sigmoid_marker(
             y_title="value",
         ),
         labelled_points(
-            points_frame(z0, {"σ(z)": a0, "σ′(z)": sp0}),
+            points,
             x="z",
             y="value",
             label="label",
             color="curve",
             color_title="function",
+            side="side",
         ),
     ]
     if max_line:

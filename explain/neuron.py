@@ -10,6 +10,11 @@ has cancelled and the bigger the mistake, the faster it learns.
 
 Many neurons (different starts, or one learning rate each) train side by side as one
 array, so a whole figure costs one short loop over epochs.
+
+What the pages say about a run is chosen by small verdicts (``course``, ``compare_halving``,
+``race``, ``relation``, ``arrival``), so that every sentence also holds at the extremes:
+nothing to learn, a neuron that never moves, a plateau the run never leaves, steps that
+overshoot, and ties.
 """
 
 from __future__ import annotations
@@ -25,8 +30,18 @@ from explain.nn.costs import get_cost
 # Nielsen's two starts for x = 1, y = 0: output 0.82 (close) and 0.98 (badly wrong).
 PRESETS: dict[str, tuple[float, float]] = {"close": (0.6, 0.9), "wrong": (2.0, 2.0)}
 PRESET_LABELS = {"close": "starts close", "wrong": "starts badly wrong"}
+# ... and the rest of the book's setting for them (chapter 3).
+PRESET_SETTING = {"x": 1.0, "y": 0.0, "eta": 0.15, "epochs": 300}
 # The learning rates the book uses for its two plots of this neuron.
 BOOK_ETA = {"quadratic": 0.15, "cross_entropy": 0.005}
+
+# Thresholds the pages' verdicts are chosen by (see ``course``).
+NOTHING_TO_LEARN = 0.01  # |a - y| below this at the start: the neuron is at its target
+STILL = 0.01  # the output never moves by this fraction of its initial error: it never moved
+PLATEAU = 2.0  # |dC/db| grows by at least this factor before its peak: a plateau
+SMALL_SIGMA_PRIME = 0.025  # a tenth of sigma's maximum slope 1/4
+AT_MAXIMUM = 1.005  # sigma' within half a percent of 1/4 is "at its maximum"
+LEARNT = 0.1  # the cost is below this fraction of its start: most of it has been learnt
 
 
 @dataclass(frozen=True)
@@ -166,6 +181,11 @@ class Arrival(NamedTuple):
     slow_epoch: int | None  # first epoch after the peak with |dC/db| below a tenth of the peak
     cost_ratio: float | None  # cost at slow_epoch / cost at epoch 0
 
+    @property
+    def harmless(self) -> bool:
+        """By the time the gradient has shrunk tenfold, most of the cost is gone (LEARNT)."""
+        return self.cost_ratio is not None and self.cost_ratio <= LEARNT
+
 
 def arrival(run: NeuronRun, k: int = 0) -> Arrival:
     """When neuron k's gradient has fallen to a tenth of its peak, how far has the cost fallen?"""
@@ -176,6 +196,115 @@ def arrival(run: NeuronRun, k: int = 0) -> Arrival:
         return Arrival(peak, None, None)
     slow = peak + after
     return Arrival(peak, slow, float(run.cost[slow, k] / run.cost[0, k]))
+
+
+class Course(NamedTuple):
+    """How neuron k of a run fared: the facts that choose every sentence about it."""
+
+    kind: str  # one of KINDS
+    error0: float  # |a - y| at epoch 0
+    error_end: float  # |a - y| at the last epoch
+    halved_at: int | None  # first epoch with |a - y| below error0 / 2
+    peak_epoch: int  # where |dC/db| is largest
+    growth: float  # |dC/db| at its peak / at epoch 0 (inf if that was 0)
+    sigma_prime0: float  # sigma'(z) at epoch 0
+    overshoots: bool  # a - y keeps changing sign and the error never settles below error0 / 2
+
+
+KINDS = (
+    "nothing to learn",  # |a - y| < NOTHING_TO_LEARN from the start
+    "never moved",  # the output moved less than STILL * error0 in the whole run
+    "still on the plateau",  # |dC/db| still growing at the last epoch
+    "plateau",  # |dC/db| grew by PLATEAU or more before its peak, then fell
+    "overshoots",  # none of the above, and the steps overshoot (``Course.overshoots``)
+    "at once",  # |dC/db| largest at epoch 0, or less than PLATEAU times larger later
+)
+
+
+def course(run: NeuronRun, y: float, k: int = 0) -> Course:
+    """Classify neuron k of ``run`` (target y) into one of KINDS, with the numbers behind it.
+
+    A start can both wait on a plateau and overshoot once it leaves it: its kind is then the
+    plateau's, and ``overshoots`` says the rest.
+    """
+    a, g = run.a[:, k], np.abs(run.dC_db[:, k])
+    error = np.abs(a - y)
+    peak = int(np.argmax(g))
+    growth = float(g[peak] / g[0]) if g[0] > 0 else float("inf")
+    signs = np.sign(a - y)
+    flips = int(np.count_nonzero(np.diff(signs[signs != 0])))
+    overshoots = bool(flips >= 2 and error[-1] >= error[0] / 2 and error[0] >= NOTHING_TO_LEARN)
+    if error[0] < NOTHING_TO_LEARN:
+        kind = "nothing to learn"
+    elif np.abs(a - a[0]).max() < STILL * error[0]:
+        kind = "never moved"
+    elif peak == len(g) - 1 and peak > 0:
+        kind = "still on the plateau"
+    elif growth >= PLATEAU:
+        kind = "plateau"
+    elif overshoots:
+        kind = "overshoots"
+    else:
+        kind = "at once"
+    halved = first_epoch_below(error, error[0] / 2) if error[0] > 0 else None
+    sp0 = float(run.sigma_prime[0, k])
+    return Course(kind, float(error[0]), float(error[-1]), halved, peak, growth, sp0, overshoots)
+
+
+def race(n_a: int | None, n_b: int | None) -> str:
+    """Who got there first, given the epochs each took (None: never): "a", "b", "tie" or
+    "neither"."""
+    if n_a is None and n_b is None:
+        return "neither"
+    if n_b is None or (n_a is not None and n_a < n_b):
+        return "a"
+    return "tie" if n_a == n_b else "b"
+
+
+def relation(a: float, b: float, *, rtol: float = 1e-3, atol: float = 0.0) -> str:
+    """How a compares with b: "larger", "smaller" or "tie" (within rtol of the larger
+    size, or within atol)."""
+    if abs(a - b) <= max(atol, rtol * max(abs(a), abs(b))):
+        return "tie"
+    return "larger" if a > b else "smaller"
+
+
+class Halving(NamedTuple):
+    """The start with the biggest error against the one with the smallest (of those with
+    something to learn): which halves its error first."""
+
+    kind: str  # "too few" | "same error" | "bigger first" | "smaller first" | "tie" | "neither"
+    bigger: int | None  # index of the start with the biggest initial error
+    smaller: int | None
+    ratio: float | None  # epochs to halve, bigger / smaller (when both halved)
+
+
+def compare_halving(courses: list[Course]) -> Halving:
+    """Does the bigger mistake take longer to halve? Ties and missing halvings are said."""
+    live = [i for i, c in enumerate(courses) if c.kind != "nothing to learn"]
+    if len(live) < 2:
+        return Halving("too few", None, None, None)
+    bigger = max(live, key=lambda i: courses[i].error0)
+    smaller = min(live, key=lambda i: courses[i].error0)
+    if relation(courses[bigger].error0, courses[smaller].error0, atol=1e-4) == "tie":
+        return Halving("same error", bigger, smaller, None)
+    n_big, n_small = courses[bigger].halved_at, courses[smaller].halved_at
+    kind = {"a": "bigger first", "b": "smaller first"}.get(race(n_big, n_small))
+    kind = kind or race(n_big, n_small)
+    ratio = n_big / n_small if n_big is not None and n_small is not None else None
+    return Halving(kind, bigger, smaller, ratio)
+
+
+def error_size(error: float) -> str:
+    """A word for |a - y|: "almost zero", "small", "moderate" or "large"."""
+    if error < NOTHING_TO_LEARN:
+        return "almost zero"
+    return "small" if error < 0.1 else "moderate" if error <= 0.5 else "large"
+
+
+def below_max(sigma_prime: float) -> float:
+    """How many times sigma'(z) is below its maximum 1/4 (inf once it underflows to 0)."""
+    return 0.25 / sigma_prime if sigma_prime > 0 else float("inf")
 
 
 class Starts(NamedTuple):

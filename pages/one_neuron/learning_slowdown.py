@@ -7,10 +7,16 @@ from charts import heatmap, labelled_points, layered, line_chart, vline
 from charts.figures import sigmoid_marker
 from charts.frames import curves_frame, grid_frame, neuron_frame
 from explain.neuron import (
+    AT_MAXIMUM,
+    NOTHING_TO_LEARN,
+    SMALL_SIGMA_PRIME,
     NeuronSetup,
     arrival,
+    below_max,
     by_error,
-    first_epoch_within,
+    compare_halving,
+    course,
+    error_size,
     starts_with_presets,
     window,
 )
@@ -18,16 +24,17 @@ from explain.nn.activations import sigmoid, sigmoid_prime
 from ui import widgets
 from ui.cache import neuron_run, neuron_surface
 from ui.display import show_chart
-from ui.format import num
+from ui.format import nice, num, plural
 from ui.neuron_controls import neuron_controls
 from ui.site import link
 
+PLATEAU_KINDS = ("never moved", "still on the plateau", "plateau")
+
 st.title("Learning slowdown")
 st.markdown(
-    "One sigmoid neuron gets the input x and should output y. It starts with weight w₀ and "
-    "bias b₀ and learns by gradient descent on the **quadratic cost** C = (a − y)²/2, where "
-    "a = σ(wx + b). We would expect it to learn fastest when it is most wrong. It does the "
-    "opposite. Pick a preset, or drag the sliders: every number below is recomputed."
+    "One sigmoid neuron, a = σ(wx + b), learns to output y for the input x by gradient descent "
+    "on the **quadratic cost** C = (a − y)²/2. We would expect it to learn fastest when it is "
+    "most wrong. Pick a preset or drag a slider: every number below is recomputed."
 )
 
 c = neuron_controls()
@@ -36,42 +43,36 @@ run = neuron_run(NeuronSetup(starts.w0, starts.b0, c.x, c.y, c.eta, c.epochs, "q
 k, me = starts.current, starts.labels[starts.current]
 who = "your neuron" if me == "your start" else f"the neuron that {me}"
 frame = neuron_frame(run, list(starts.labels))
-if (c.x, c.y) != (1.0, 0.0):
-    st.caption(
-        "The presets' names describe them at x = 1, y = 0; with your x and y the sentences "
-        "below rank the starts by their actual error |a − y|."
-    )
+courses = [course(run, c.y, i) for i in range(len(starts.labels))]
+
+
+def names(indices) -> str:
+    """'starts close', 'starts close and your start', ..."""
+    labels = [f"“{starts.labels[i]}”" for i in indices]
+    return ", ".join(labels[:-1]) + " and " + labels[-1] if len(labels) > 1 else labels[0]
+
+
+def plateau_caption() -> str:
+    """What the cost chart shows about plateaus, from the measured courses."""
+    flat = [i for i, crs in enumerate(courses) if crs.kind in PLATEAU_KINDS]
+    if not flat:
+        return "Here no start waits on a plateau before its cost falls."
+    parts = []
+    for i in flat:
+        crs = courses[i]
+        parts.append(
+            f"“{starts.labels[i]}” "
+            + {
+                "never moved": f"stays flat for all {c.epochs} epochs",
+                "still on the plateau": f"has not started to fall fast by epoch {c.epochs}",
+                "plateau": f"falls fastest only at epoch {crs.peak_epoch}",
+            }[crs.kind]
+        )
+    return "A plateau is a cost that stays flat before it falls. Here: " + "; ".join(parts) + "."
+
 
 # --- 1. the plateau -------------------------------------------------------------------
 st.header("1. Watch it learn")
-err0 = np.abs(run.a[0] - c.y)
-halve = [first_epoch_within(run.a[:, i], c.y, 0.5 * err0[i]) for i in range(len(err0))]
-
-
-def epochs_text(n):
-    return f"**{n}** epochs" if n is not None else f"more than **{c.epochs}** epochs"
-
-
-st.markdown(
-    "Epochs until the error |a − y| is half of what it was at the start: "
-    + "; ".join(
-        f"{starts.labels[i]} (a = {run.a[0, i]:.3f}, error {err0[i]:.3f}): {epochs_text(halve[i])}"
-        for i in by_error(run, c.y)
-    )
-    + "."
-)
-worst, best = by_error(run, c.y)[0], by_error(run, c.y)[-1]
-if halve[worst] is not None and halve[best]:
-    ratio = halve[worst] / halve[best]
-    st.markdown(
-        f"The start with the bigger mistake takes **{ratio:.1f}×** as long to halve it"
-        + (" — the opposite of what we would want." if ratio > 1 else ".")
-    )
-elif halve[worst] is None and halve[best] is not None:
-    st.markdown(
-        f"The start with the bigger mistake has not halved it within {c.epochs} epochs, "
-        f"while the smaller mistake took {halve[best]}."
-    )
 left, right = st.columns(2)
 with left:
     show_chart(
@@ -85,8 +86,7 @@ with left:
             x_title="epoch",
             y_title="quadratic cost C",
         ),
-        "Look for a plateau: a start whose cost stays flat for many epochs before it falls. "
-        "With the presets it is the purple one (w = 2, b = 2).",
+        plateau_caption(),
     )
 with right:
     show_chart(
@@ -105,22 +105,120 @@ with right:
     )
 
 
+def halving_text(i: int) -> str:
+    """One start's entry in the list of halving times."""
+    crs = courses[i]
+    head = f"{starts.labels[i]} (a = {nice(run.a[0, i])}, error {nice(crs.error0)}): "
+    if crs.kind == "nothing to learn":
+        return head + f"nothing to learn (the error is below {NOTHING_TO_LEARN:g})"
+    if crs.halved_at is None:
+        still = " (it never moves)" if crs.kind == "never moved" else ""
+        return head + f"not within **{c.epochs}** epochs{still}"
+    settle = ", then it overshoots and the error does not settle" if crs.overshoots else ""
+    return head + f"**{plural(crs.halved_at, 'epoch')}**{settle}"
+
+
+def halving_verdict() -> str:
+    """The sentence comparing the biggest and the smallest mistake, chosen by the measurement."""
+    h = compare_halving(courses)
+    if h.kind == "too few":
+        live = [i for i, crs in enumerate(courses) if crs.kind != "nothing to learn"]
+        return (
+            f"Only “{starts.labels[live[0]]}” has anything to learn: nothing to compare."
+            if live
+            else "No start has anything to learn: each is already at its target."
+        )
+    big, small = starts.labels[h.bigger], starts.labels[h.smaller]
+    n_big, n_small = courses[h.bigger].halved_at, courses[h.smaller].halved_at
+    return {
+        "same error": f"“{big}” and “{small}” start equally wrong: there is no bigger mistake.",
+        "smaller first": (
+            f"The bigger mistake (“{big}”) takes **{nice(h.ratio)}×** as long to halve as the "
+            f"smaller (“{small}”): the opposite of what we would want."
+            if h.ratio is not None
+            else f"The bigger mistake (“{big}”) has not halved within {c.epochs} epochs, while "
+            f"the smaller (“{small}”) took {n_small}: the opposite of what we would want."
+        ),
+        "bigger first": (
+            f"Here the bigger mistake (“{big}”) halves first: {plural(n_big, 'epoch')} "
+            f"against {n_small}."
+            if n_small is not None
+            else f"Here the bigger mistake (“{big}”) halves first, in {plural(n_big, 'epoch')}; "
+            f"the smaller (“{small}”) has not within {c.epochs}."
+        ),
+        "tie": f"“{big}” and “{small}” both take {plural(n_big, 'epoch')}: a tie.",
+        "neither": f"Neither “{big}” nor “{small}” halves its error within {c.epochs} epochs.",
+    }[h.kind]
+
+
+st.markdown(
+    "Epochs until the error |a − y| is half of what it was at the start: "
+    + "; ".join(halving_text(i) for i in by_error(run, c.y))
+    + ". "
+    + halving_verdict()
+)
+
+
 # --- 2. why: sigma' -------------------------------------------------------------------
+def factor_sentence(a: float, y: float, sp: float) -> str:
+    """The error and sigma' at the inspected epoch, in words chosen by their sizes."""
+    size, below = error_size(abs(a - y)), below_max(sp)
+    error = f"The error a − y = **{nice(a - y)}** is {size}"
+    if size == "almost zero":
+        return f"{error}: there is little left to learn, whatever σ′(z) (= {nice(sp)}) is."
+    if sp == 0:
+        return f"{error}, but σ′(z) has underflowed to 0: this neuron cannot learn at all."
+    where = f"**{nice(below)}×** below its maximum"
+    where = "at its maximum of 1/4" if below < AT_MAXIMUM else where
+    tail = (
+        ": the neuron is saturated, so it learns slowly however wrong it is."
+        if sp < SMALL_SIGMA_PRIME
+        else "."
+    )
+    return f"{error}; σ′(z) = **{nice(sp)}** is {where}, and it multiplies everything{tail}"
+
+
+OVERSHOOT = (
+    " Then η is too large: each step overshoots the target, and the error jumps back and forth "
+    "instead of settling."
+)
+
+
+def gradient_caption(crs, epochs: int) -> str:
+    """What the gradient-against-epoch chart shows for the inspected neuron."""
+    extra = OVERSHOOT if crs.overshoots and crs.kind != "overshoots" else ""
+    return {
+        "nothing to learn": "Here the error is almost zero from the start, and so is the gradient.",
+        "never moved": f"Here it stays tiny for all {epochs} epochs: σ′(z) = "
+        f"{nice(crs.sigma_prime0)} keeps the neuron on the flat part of σ, and it never moves.",
+        "overshoots": "Here η is too large: each step overshoots the target, and the gradient "
+        "jumps up and down instead of settling.",
+        "still on the plateau": f"Here it is still growing at the last epoch ({nice(crs.growth)}× "
+        "its first value): the neuron is still leaving the flat part of σ, the plateau of "
+        "section 1.",
+        "plateau": f"Here it first grows {nice(crs.growth)}×, up to epoch {crs.peak_epoch}, as "
+        "the neuron leaves the flat part of σ: that is the plateau of section 1.",
+        "at once": "Here it is largest "
+        + ("at epoch 0" if crs.peak_epoch == 0 else f"near the start (epoch {crs.peak_epoch})")
+        + " and shrinks as the error does: no plateau.",
+    }[crs.kind] + extra
+
+
 @st.fragment
-def why_sigma_prime(c, run, frame, k, me, who):
+def why_sigma_prime(c, run, frame, k, me, who, crs):
     """Section 2; owns the epoch slider."""
     st.header("2. Why: the factor σ′(z)")
+    if st.session_state.get("epoch", 0) > c.epochs:  # a shorter run: its last epoch
+        st.session_state["epoch"] = c.epochs
     epoch = widgets.slider(
         f"Epoch to inspect ({me})",
         "epoch",
         0,
-        1000,
+        c.epochs,
         0,
         step=1,
-        help="Moves the marker on the sigmoid and the numbers in the formula. "
-        "It stops at the last epoch trained.",
+        help="Moves the marker on the sigmoid and the numbers in the formula.",
     )
-    epoch = min(epoch, len(run.epoch) - 1)
     z, a, sp = run.z[epoch, k], run.a[epoch, k], run.sigma_prime[epoch, k]
     left, right = st.columns([1, 1], gap="large")
     with left:
@@ -133,6 +231,7 @@ def why_sigma_prime(c, run, frame, k, me, who):
                 z,
                 a,
                 sp,
+                labels=(nice(a), nice(sp)),
                 title=f"Where the neuron sits at epoch {epoch}",
                 x_title="weighted input z = wx + b",
             ),
@@ -142,20 +241,17 @@ def why_sigma_prime(c, run, frame, k, me, who):
     with right:
         st.markdown(f"At epoch **{epoch}**, for {who}:")
         dw, db = run.dC_dw[epoch, k], run.dC_db[epoch, k]
+        # the thin space after an aligned block: KaTeX draws it 2 px past the box it reserves
         st.latex(
             rf"""\begin{{aligned}}
-            \frac{{\partial C}}{{\partial w}} &= (a-y)\,\sigma'(z)\,x \\
-            &= ({a:.4g} - {c.y:g}) \times {num(sp)} \times {num(c.x)} = {num(dw)}\\[4pt]
+            a - y &= {num(a)} - {num(c.y)}\\
+            \sigma'(z) &= {num(sp)}\\
+            x &= {num(c.x)}\\[4pt]
+            \frac{{\partial C}}{{\partial w}} &= (a-y)\,\sigma'(z)\,x = {num(dw)}\\[4pt]
             \frac{{\partial C}}{{\partial b}} &= (a-y)\,\sigma'(z) = {num(db)}
-            \end{{aligned}}"""
+            \end{{aligned}}\,"""
         )
-        size = "large" if abs(a - c.y) > 0.5 else "small" if abs(a - c.y) < 0.1 else "moderate"
-        st.markdown(
-            f"The error a − y = **{a - c.y:.3g}** is {size}; σ′(z) = **{sp:.3g}** is "
-            f"**{0.25 / sp:,.3g}×** below its maximum of 1/4, and it multiplies everything."
-            if sp > 0
-            else "σ′(z) has underflowed to 0: this neuron cannot learn at all."
-        )
+        st.markdown(factor_sentence(a, c.y, sp))
     grads = frame[frame["start"] == me].melt(
         id_vars=["epoch"], value_vars=["dC_dw", "dC_db"], var_name="gradient", value_name="size"
     )
@@ -165,7 +261,7 @@ def why_sigma_prime(c, run, frame, k, me, who):
     )
     note = {
         c.x == 0: " With x = 0, ∂C/∂w = 0: the weight cannot learn at all, only the bias.",
-        c.x == 1: " With x = 1 the two lines coincide (dashed over solid).",
+        abs(c.x) == 1: f" With x = {c.x:g} the two lines coincide (dashed over solid).",
     }.get(True, "")
     show_chart(
         layered(
@@ -177,28 +273,69 @@ def why_sigma_prime(c, run, frame, k, me, who):
                 color_title="gradient",
                 dash="gradient",
                 log_y=True,
+                y_powers=True,
                 title=f"Gradient size against epoch ({me})",
                 x_title="epoch",
                 y_title="|gradient| (log scale)",
             ),
             vline(epoch, f"epoch {epoch}"),
         ),
-        "The gradient is the speed of learning. From a badly wrong start it first grows, from "
-        "tiny, as the neuron leaves the flat part of σ: that is the plateau of section 1. "
-        "∂C/∂w = x · ∂C/∂b." + note,
+        "The gradient is the speed of learning; |∂C/∂w| = |x| · |∂C/∂b|. "
+        + gradient_caption(crs, c.epochs)
+        + note,
     )
 
 
-why_sigma_prime(c, run, frame, k, me, who)
+why_sigma_prime(c, run, frame, k, me, who, courses[k])
+
 
 # --- 3. the cost surface ----------------------------------------------------------------
+def surface_caption(every: int) -> str:
+    """Where the dots bunch up, from the measured courses of the starts."""
+    flat = [i for i, crs in enumerate(courses) if crs.kind in PLATEAU_KINDS]
+    jumpy = [i for i, crs in enumerate(courses) if crs.overshoots]
+    arrived = [
+        i
+        for i, crs in enumerate(courses)
+        if crs.kind != "nothing to learn" and crs.error_end < crs.error0 / 10
+    ]
+    parts = []
+    if flat:
+        parts.append(f"on the high plateau where σ is saturated ({names(flat)})")
+    if arrived:
+        parts.append(
+            f"near the bottom, where the slope vanishes as a neuron arrives ({names(arrived)})"
+        )
+    text = (
+        f"One dot {'per epoch' if every == 1 else f'every {every} epochs'}; each path begins at "
+        "its labelled black dot; "
+        "darker grey is higher cost. "
+    )
+    text += (
+        "Dots bunch up where the surface is flat: " + ", and ".join(parts) + "."
+        if parts
+        else "No path dwells on a flat stretch here, and none has arrived near the bottom yet."
+    )
+    if jumpy:
+        text += (
+            f" The path of {names(jumpy)} jumps back and forth: η is too large for it."
+            if len(jumpy) == 1
+            else f" The paths of {names(jumpy)} jump back and forth: η is too large for them."
+        )
+    return text
+
+
 st.header("3. The ball rolling on the cost surface")
 (w_lo, w_hi), (b_lo, b_hi) = window(run)
 surface = neuron_surface("quadratic", c.x, c.y, (w_lo, w_hi), (b_lo, b_hi), n=41)
 grid = grid_frame(surface.w, surface.b, surface.cost, ("w", "b", "cost"))
 every = max(1, c.epochs // 60)
 path = neuron_frame(run, list(starts.labels), every=every)
-ends = path.groupby("start").head(1).assign(label=lambda d: "start: " + d["start"])
+ends = path.groupby("start").head(1)
+ends = ends.assign(
+    label="start: " + ends["start"],
+    side=np.where(ends["w"] > (w_lo + w_hi) / 2, "left", "right"),
+)
 show_chart(
     layered(
         heatmap(
@@ -224,20 +361,91 @@ show_chart(
             y_title="bias b",
             points=True,
         ),
-        labelled_points(ends, x="w", y="b", label="label"),
+        labelled_points(ends, x="w", y="b", label="label", side="side"),
         height=440,
     ),
-    f"One dot every {every} epoch{'s' if every > 1 else ''}; each path begins at its labelled "
-    "black dot. Darker grey is higher cost. Dots bunch up where the surface is flat: on the "
-    "high plateau where σ is saturated (the harmful slowdown), and again near the bottom, "
-    "where the slope vanishes as the neuron arrives.",
+    surface_caption(every),
 )
 
+
 # --- 4. the second cause ------------------------------------------------------------------
+def factors_caption(crs, long_epochs: int) -> str:
+    """How the product |a − y| · σ′(z) behaves over the long run, from its measured course."""
+    sp0 = nice(crs.sigma_prime0)
+    at_once = (
+        f"From this start it is largest at once (σ′(z) = {sp0}"
+        + (
+            f", not small here: within {nice(below_max(crs.sigma_prime0))}× of its maximum)"
+            if crs.sigma_prime0 >= SMALL_SIGMA_PRIME
+            else ")"
+        )
+        + " and only shrinks as the error |a − y| does."
+        if crs.peak_epoch == 0
+        else f"From this start it is nearly largest at once: it peaks at epoch {crs.peak_epoch}, "
+        f"only {nice(crs.growth)}× its first value, then shrinks as the error |a − y| does."
+    )
+    return {
+        "nothing to learn": "The error is almost zero from the start, so the product is tiny "
+        "throughout: there is nothing to learn.",
+        "never moved": f"σ′(z) = {sp0} keeps it tiny for all {long_epochs} epochs: the neuron "
+        "never leaves the plateau.",
+        "overshoots": "η is too large here: each step overshoots the target, and the error jumps "
+        "back and forth instead of settling.",
+        "still on the plateau": f"σ′(z) keeps it small, and it is still growing at epoch "
+        f"{long_epochs}: the neuron is still leaving the plateau.",
+        "plateau": f"Until epoch {crs.peak_epoch} σ′(z) keeps it small (it grows "
+        f"{nice(crs.growth)}× by then); after that "
+        + (
+            "each step overshoots the target: η is too large, and the error does not settle."
+            if crs.overshoots
+            else "the error |a − y| shrinks."
+        ),
+        "at once": at_once,
+    }[crs.kind] + (OVERSHOOT if crs.overshoots and crs.kind == "still on the plateau" else "")
+
+
+def arrival_text(crs, arr, long_epochs: int) -> str | None:
+    """The paragraph under the chart: is the slowdown at the end a harmless arrival?"""
+    if crs.kind == "nothing to learn":
+        return (
+            f"This neuron starts at its target already (|a − y| = {nice(crs.error0)}): "
+            "there is nothing left to learn."
+        )
+    if crs.kind in ("never moved", "still on the plateau"):
+        return (
+            f"Within {long_epochs} epochs it never gets past its first, harmful slowdown: the "
+            f"neuron is stuck on the plateau while its error is still {error_size(crs.error_end)}."
+        )
+    if crs.overshoots:
+        return "Its steps overshoot, so the error does not settle: a smaller η lets it."
+    if arr.slow_epoch is None:
+        return f"Within {long_epochs} epochs the gradient never falls back to a tenth of its peak."
+    text = (
+        f"The gradient peaks at epoch **{arr.peak_epoch}**. By epoch **{arr.slow_epoch}** it is "
+        f"ten times smaller again, and the cost is down to **{nice(100 * arr.cost_ratio)}%** of "
+        "where it started. "
+    )
+    if not arr.harmless:
+        return text + "So this neuron slows down while much of its cost is still left."
+    text += (
+        "This slowdown is harmless: gradient descent slows as it arrives, because there is "
+        "little left to learn. "
+    )
+    return text + (
+        "The first slowdown, the plateau, was the harmful one: it happened while the neuron was "
+        "still badly wrong."
+        if crs.kind == "plateau"
+        else "This start had no harmful first slowdown: its gradient was largest at once."
+        if crs.peak_epoch == 0
+        else "This start had no harmful first slowdown: its gradient grew only "
+        f"{nice(crs.growth)}× before its peak."
+    )
+
+
 st.header("4. The second slowdown: arriving")
 long_epochs = max(c.epochs, 2000)
 long_run = neuron_run(NeuronSetup((c.w0,), (c.b0,), c.x, c.y, c.eta, long_epochs, "quadratic"))
-arr = arrival(long_run, 0)
+long_course, arr = course(long_run, c.y), arrival(long_run, 0)
 factors = curves_frame(
     long_run.epoch,
     {
@@ -258,36 +466,18 @@ show_chart(
         x_title="epoch",
         y_title="value (log scale)",
         log_y=True,
+        y_powers=True,
     ),
     "|∂C/∂b| = |a − y| · σ′(z) is the product of the other two lines. "
-    + (
-        f"Until epoch {arr.peak_epoch} σ′(z) keeps it small; after that the error |a − y| shrinks."
-        if arr.peak_epoch > 0
-        else "From this start it is largest at once: σ′(z) is not small here, and the gradient "
-        "only shrinks as the error |a − y| does."
-    ),
+    + factors_caption(long_course, long_epochs),
 )
-if err0[k] < 0.01:
-    st.markdown("This neuron starts at its target already: there is nothing left to learn.")
-elif arr.slow_epoch is None:
+st.markdown(arrival_text(long_course, arr, long_epochs))
+if arr.slow_epoch is not None and long_course.kind in ("plateau", "at once") and c.y in (0, 1):
     st.markdown(
-        f"Within {long_epochs} epochs the gradient never falls back to a tenth of its peak: "
-        "this neuron is still in its first, harmful slowdown (or stuck on the plateau)."
+        f"With y = {c.y:g}, σ′(z) = a(1 − a) is itself about |a − y| near the target, so the "
+        "gradient shrinks like (a − y)² and the approach is slower than exponential. For a "
+        "target strictly between 0 and 1, σ′ stays away from 0 and only a − y shrinks."
     )
-else:
-    st.markdown(
-        f"The gradient peaks at epoch **{arr.peak_epoch}**. By epoch **{arr.slow_epoch}** it is "
-        f"ten times smaller again, but by then the cost is down to **{100 * arr.cost_ratio:.1f}%** "
-        "of where it started. This slowdown is harmless: gradient descent slows as it arrives, "
-        "because there is little left to learn. The first slowdown is the harmful one: it "
-        "happens while the neuron is still badly wrong."
-    )
-    if c.y in (0.0, 1.0):
-        st.markdown(
-            f"With y = {c.y:g}, σ′(z) = a(1 − a) is itself about |a − y| near the target, so the "
-            "gradient shrinks like (a − y)² and the approach is slower than exponential. For a "
-            "target strictly between 0 and 1, σ′ stays away from 0 and only a − y shrinks."
-        )
 
 st.info(
     "The cure for the first slowdown is a cost whose gradient does not carry σ′(z): "

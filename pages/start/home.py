@@ -4,9 +4,12 @@ import numpy as np
 import streamlit as st
 
 from charts.figures import sigmoid_marker
+from explain.neuron import AT_MAXIMUM, below_max
 from explain.nn.activations import sigmoid, sigmoid_prime
+from explain.nn.datasets import SPLIT_SIZES
 from ui import widgets
 from ui.display import show_chart
+from ui.format import nice, num
 from ui.site import page_by_url, page_url
 
 PROBLEMS = [
@@ -31,7 +34,7 @@ PROBLEMS = [
     ),
     (
         "Signals collapse to zero or saturate at initialization",
-        "Var(z) = n_in · Var(w) · E[x²] grows or shrinks layer by layer",
+        "Var(z) = nᵢₙ · Var(w) · E[x²] grows or shrinks layer by layer",
         "Xavier and He initialization",
         ("weight-initialization",),
     ),
@@ -39,39 +42,45 @@ PROBLEMS = [
 
 st.title("Why are deep networks hard to train?")
 st.markdown(
-    "An explorable explanation for students working through the subject on their own, "
-    "for lecturers who project it in class, and for anyone curious. Every chart is computed "
-    "live by a small neural-network engine written in NumPy, with backpropagation by hand: "
-    "change a number and watch the consequence. The real handwritten digits are 10,000 "
-    "MNIST images shipped with the site."
+    "An explorable explanation for students working through the subject on their own, for "
+    "lecturers who project it in class, and for anyone curious. Every chart is computed live by "
+    "a small NumPy network engine with backpropagation by hand: change a number and watch."
 )
 
-st.subheader("The problems, their causes, and the fixes")
-rows = ["| problem | why | fix | pages |", "|---|---|---|---|"]
-for problem, why, fix, urls in PROBLEMS:
-    pages = [(url, page_by_url(url)) for url in urls]
-    links = [f"[{p.title}]({page_url(url)})" for url, p in pages if p is not None]
-    rows.append(f"| {problem} | {why} | {fix} | {', '.join(links) or 'in a later release'} |")
-st.markdown("\n".join(rows))
+
+def factor_sentence(sp: float) -> str:
+    """What multiplying by sigma'(z) does, in words chosen by how far below 1/4 it is."""
+    below = below_max(sp)
+    if below < AT_MAXIMUM:
+        return (
+            f"Every gradient that passes through this neuron is multiplied by **{nice(sp)}**: "
+            "σ′ is at its maximum of 1/4 here, the most a sigmoid can pass on. Even so, a deep "
+            "network multiplies one such factor per layer."
+        )
+    return (
+        f"Every gradient that passes through this neuron is multiplied by **{nice(sp)}**: "
+        f"**{nice(below)}×** smaller than at z = 0, where σ′ reaches its maximum of 1/4. "
+        "A deep network multiplies one such factor per layer."
+    )
 
 
 @st.fragment
 def sigma_prime_teaser():
     """The σ′ teaser; owns the z slider."""
-    st.subheader("The factor behind most of it: σ′(z)")
-    left, right = st.columns([2, 1], gap="large")
+    st.subheader("The factor behind most of the trouble: σ′(z)")
+    left, right = st.columns([3, 2], gap="large")
     with right:
         z0 = widgets.slider("Mark the neuron's weighted input z", "z", -10.0, 10.0, 2.0, step=0.1)
         s0, sp0 = float(sigmoid(z0)), float(sigmoid_prime(z0))
+        # the thin space after an aligned block: KaTeX draws it 2 px past the box it reserves
         st.latex(
-            rf"""\begin{{aligned}}\sigma'({z0:.1f}) &= \sigma(z)\,\bigl(1-\sigma(z)\bigr) \\
-            &= {s0:.4f} \times {1 - s0:.4f} = {sp0:.3g}\end{{aligned}}"""
+            rf"""\begin{{aligned}}
+            \sigma'(z) &= \sigma(z)\,\bigl(1-\sigma(z)\bigr)\\
+            \sigma'({z0:.1f}) &= {num(s0)} \times {num(1 - s0)}\\
+            &= {num(sp0)}
+            \end{{aligned}}\,"""
         )
-        st.markdown(
-            f"Every gradient that passes through this neuron is multiplied by **{sp0:.3g}**: "
-            f"**{0.25 / sp0:,.3g}×** smaller than at z = 0, where σ′ reaches its maximum of 1/4. "
-            "A deep network multiplies one such factor per layer."
-        )
+        st.markdown(factor_sentence(sp0))
     with left:
         z = np.linspace(-10, 10, 401)
         chart = sigmoid_marker(
@@ -81,17 +90,26 @@ def sigma_prime_teaser():
             z0,
             s0,
             sp0,
+            labels=(nice(s0), nice(sp0)),
             title="The sigmoid and its derivative",
             max_line=True,
         )
         show_chart(
             chart,
-            "Look at the orange curve: σ′ is never above 1/4 and is almost 0 once |z| > 5, "
-            "where σ is flat. Move the slider to see how small the factor gets.",
+            "Look at σ′(z): it is never above 1/4, and it is almost 0 once |z| > 5, where σ is "
+            "flat. Move the slider to see how small the factor gets.",
         )
 
 
 sigma_prime_teaser()
+
+st.subheader("The problems, their causes, and the fixes")
+rows = ["| problem | why | fix | pages |", "|---|---|---|---|"]
+for problem, why, fix, urls in PROBLEMS:
+    pages = [(url, page_by_url(url)) for url in urls]
+    links = [f"[{p.title}]({page_url(url)})" for url, p in pages if p is not None]
+    rows.append(f"| {problem} | {why} | {fix} | {', '.join(links) or 'in a later release'} |")
+st.markdown("\n".join(rows))
 
 st.subheader("Using it in class")
 st.markdown(
@@ -100,6 +118,6 @@ st.markdown(
     f"`{page_url('')}?z=-6` for this page.\n"
     "- **Fixed seeds.** Every random draw comes from a seed shown on the page; the same seed "
     "gives the same network and the same curves, so a projected figure can be reproduced.\n"
-    "- **Wide layout, offline.** The site needs no network connection; the MNIST digits ship "
-    "with it."
+    f"- **Offline.** The site needs no network connection: the {sum(SPLIT_SIZES.values()):,} "
+    "MNIST digits it trains on ship with it."
 )
