@@ -13,7 +13,11 @@ st.set_page_config(
 sections = {
     section: [
         st.Page(
-            p.path, title=p.title, icon=p.icon, url_path=p.url_path or None, default=not p.url_path
+            p.path,
+            title=p.nav_title,
+            icon=p.icon,
+            url_path=p.url_path or None,
+            default=not p.url_path,
         )
         for p in PAGES
         if p.section == section

@@ -59,7 +59,7 @@ def mnist_largest() -> None:
 
 
 def init_training_largest() -> None:
-    base = MnistExperiment(sizes=(784, 100, 10), eta=0.1, lmbda=5.0, epochs=30, n_train=8000)
+    base = MnistExperiment(sizes=(784, 100, 10), eta=0.1, lmbda=5.0, epochs=15, n_train=8000)
     run_mnist(base.with_(weight_init="normal"))
     run_mnist(base.with_(weight_init="scaled"))
 
@@ -76,7 +76,7 @@ def main() -> None:
     s = median_s(mnist_largest, 1)
     print(f"{'activations page MNIST runs, 20 epochs each (4 networks)':<58}{s:>9.1f}")
     s = median_s(init_training_largest, 1)
-    print(f"{'init page: [784, 100, 10], 30 epochs on 8,000, both inits':<58}{s:>9.1f}")
+    print(f"{'init page: [784, 100, 10], 15 epochs on 8,000, both inits':<58}{s:>9.1f}")
 
 
 if __name__ == "__main__":

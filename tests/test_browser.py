@@ -173,7 +173,7 @@ def assert_site_navigation(page) -> None:
     assert page.title() == "Why are deep networks hard to train?"
     nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
     for p in PAGES:
-        assert p.title in nav, f"site navigation missing {p.title!r}: {nav!r}"
+        assert p.nav_title in nav, f"site navigation missing {p.nav_title!r}: {nav!r}"
     for section in {p.section for p in PAGES}:
         assert section in nav, f"navigation missing the section {section!r}"
 
@@ -235,6 +235,7 @@ PROJECTOR_URLS = [p.url_path for p in PAGES] + [
     "cross-entropy?y=1.0",
     "learning-slowdown?w0=-10&b0=-10",
     "learning-slowdown?w0=10&b0=10",
+    "vanishing-gradients?depth=30&chain_w=fixed&w=100&chain_b=normal",
 ]
 
 

@@ -6,7 +6,7 @@ from explain.unstable import ChainSetup, chain_gradients
 from tests.pagetools import assert_charts_finite, chart_datasets, charts, run_page, text
 
 PAGE = "pages/deep_networks/vanishing_gradients.py"
-CHAIN = "Each layer's bias gradient, your chain beside the exploding one"
+CHAIN = "Each layer's bias gradient |∂C/∂bⱼ|"
 MINE, BOOM = "your chain", "exploding: w = 100, z = 0"
 NORMS = "Speed of learning of each hidden layer at initialization"
 
@@ -49,7 +49,8 @@ def test_zero_weight_cuts_the_chain_cleanly():
     at = run_page(PAGE, {"chain_w": "all equal to w", "w": "0.0"})
     body = text(at)
     assert "nan" not in body.lower() and "inf" not in body
-    assert "w = 0 cuts the chain" in body
+    assert "A weight is exactly 0, which cuts the chain" in body
+    assert "**Cut**: a factor of exactly 0 makes the gradients of layers 1 to 3 exactly 0" in body
     assert_charts_finite(at)
 
 
@@ -77,7 +78,7 @@ def test_speed_of_learning_tab_reports_live_ratios():
     at = run_page(PAGE, {"mnist_tab": "Speed of learning", "sol_epochs": "20"})
     titles = [t for t in chart_datasets(at) if t.startswith("Speed of learning during training")]
     assert len(titles) == 3
-    assert text(at).count("After **20** epochs the last hidden layer's gradient is") == 3
+    assert text(at).count("At epoch **20** hidden layer 1's ‖δ‖ is") == 3
     assert_charts_finite(at)
 
 
@@ -89,6 +90,9 @@ def test_speed_of_learning_reports_dead_layers_instead_of_nan():
     body = text(at)
     assert "nan" not in body.lower()
     assert_charts_finite(at)
+    # ReLU with N(0, 1) weights: units die, and a dead layer cuts the layers below it off
+    assert "where ReLU's slope is 0 (dead ReLUs)" in body
+    assert "passes no error back to" in body
 
 
 def test_accuracy_tab_shows_ours_beside_the_books():
@@ -100,10 +104,12 @@ def test_accuracy_tab_shows_ours_beside_the_books():
     assert "λ is 0.8" in text(at)
 
 
-def test_general_case_shows_bound_and_measured_shrinkage():
+def test_general_case_shows_norms_and_measured_shrinkage():
     at = run_page(PAGE)
     body = text(at)
-    assert "That is an upper bound" in body
+    assert "the factors' norms multiply to" in body
+    assert "What actually reaches the first hidden layer is ‖δ¹‖/‖δᴸ‖ =" in body
+    assert "The error shrinks" in body  # sigmoid, N(0, 1/n_in): vanishing
     assert r"\delta^L" in body
 
 
@@ -117,3 +123,35 @@ def test_accuracy_tab_lambda_choice_is_used_and_said():
         },
     )
     assert "decays the weights 6.25 times harder" in text(at)
+
+
+def test_sidebar_names_the_page_briefly_and_the_heading_in_full():
+    from ui.site import page_by_url
+
+    info = page_by_url("vanishing-gradients")
+    assert info.title == "Vanishing and exploding gradients"
+    assert info.nav_title == "Vanishing & exploding"
+    assert page_by_url("activations").nav_title == page_by_url("activations").title
+    assert run_page(PAGE).title[0].value == info.title
+
+
+def test_long_runs_default_to_short_settings():
+    at = run_page(PAGE)
+    assert {"sol_epochs", "acc_epochs"}.isdisjoint(s.key for s in at.slider)  # tabs closed
+    at = run_page(PAGE, {"mnist_tab": "Speed of learning", "sol_epochs": "20"})
+    sol = at.slider(key="sol_epochs")
+    assert (sol.min, sol.max) == (20, 300)
+    assert "for 500 epochs" in text(at)  # what the book ran, beside what we run
+    at = run_page(PAGE, {"mnist_tab": "Accuracy against depth", "acc_epochs": "1"})
+    acc = at.slider(key="acc_epochs")
+    assert (acc.min, acc.max) == (1, 20)
+    assert "The book: 30 epochs on 50,000 digits; here at most 20" in text(at)
+
+
+def test_numbers_are_never_written_in_e_notation():
+    import re
+
+    at = run_page(PAGE, {"depth": "30", "chain_w": "all equal to w", "w": "100.0"})
+    body = text(at)
+    assert not re.search(r"\d[eE][+-]?\d", body), re.findall(r".{20}\d[eE][+-]?\d.{5}", body)
+    assert "n_in" not in body and "b_j" not in body

@@ -140,3 +140,168 @@ def test_depth_accuracy_uses_the_books_decay_per_step_unless_told():
     assert [e.lmbda for e in default] == [pytest.approx(0.8)] * 4
     assert [e.sizes[1:-1] for e in default] == [(30,) * k for k in (1, 2, 3, 4)]
     assert {e.lmbda for e in depth_accuracy_experiments(lmbda=5.0)} == {5.0}
+
+
+# --- verdicts: what the page may say ---------------------------------------------------------
+
+
+def test_compare_says_same_within_ten_percent_and_handles_zero():
+    from explain.unstable import compare, compare_log10
+
+    assert compare(0.0016, 0.0015).verdict == "same"
+    assert compare(1.0, 1.0).log10_ratio == 0.0
+    assert compare(2.0, 1.0) == pytest.approx((np.log10(2.0), "larger"))
+    assert compare(-1.0, 4.0).verdict == "smaller"  # sizes: signs do not matter
+    assert compare(0.0, 3.0).verdict == "zero"
+    assert compare(3.0, 0.0).verdict == "reference zero"
+    assert compare(0.0, 0.0).verdict == "both zero"
+    far = compare_log10(-1200.0, 3.0)  # beyond float64, still exact
+    assert far.verdict == "smaller" and far.log10_ratio == -1203.0 and far.ratio == 0.0
+
+
+@pytest.mark.parametrize(
+    ("setup", "trend"),
+    [
+        (ChainSetup(), "vanishing"),
+        (ChainSetup(depth=2), "vanishing"),
+        (ChainSetup(depth=30, weights="fixed", w_fixed=100.0, biases="centred"), "exploding"),
+        (ChainSetup(depth=30, weights="fixed", w_fixed=4.0, biases="centred"), "no change"),
+        (ChainSetup(depth=5, weights="fixed", w_fixed=0.0), "cut"),
+        (ChainSetup(depth=3, weights="fixed", w_fixed=2.0, biases="centred", y=0.5), "nothing"),
+    ],
+)
+def test_chain_verdict_follows_the_gradients(setup, trend):
+    from explain.unstable import chain_verdict
+
+    chain = chain_gradients(setup)
+    v = chain_verdict(chain)
+    assert v.trend.startswith(trend)
+    assert v.above_one + v.at_one + v.below_one == setup.depth - 1
+    with np.errstate(invalid="ignore"):  # -inf - -inf when nothing is learned
+        d = chain.log10_grad[0] - chain.log10_grad[-1]
+    if trend == "vanishing":
+        assert d < -np.log10(1.1)
+    if trend == "exploding":
+        assert d > np.log10(1.1) and v.above_one == setup.depth - 1
+    if trend == "no change":
+        assert d == 0 and v.at_one == setup.depth - 1
+    if trend == "cut":
+        assert v.zero_cause == "weight" and v.zero_through == setup.depth - 1
+        assert np.all(chain.grad[: v.zero_through] == 0) and chain.grad[-1] != 0
+    if trend == "nothing":
+        assert v.zero_through == setup.depth and np.all(chain.grad == 0)
+
+
+def test_chain_verdict_reports_float64_underflow_and_overflow():
+    from explain.unstable import _chain_product, chain_verdict
+
+    under = chain_verdict(chain_gradients(ChainSetup(30, "fixed", 100.0, "normal")))
+    assert under.float_failure == "underflow" and under.trend == "vanishing"
+    assert chain_verdict(chain_gradients(ChainSetup())).float_failure is None
+    ones = np.ones(40)
+    huge = _chain_product(ones, ones, ones, ones, ones, np.full(40, 1e10), 1.0)
+    v = chain_verdict(huge)
+    assert v.float_failure == "overflow" and v.trend == "exploding"
+
+
+def test_escape_summary_marks_the_widest_window_and_yours():
+    from explain.unstable import escape_summary
+
+    ws = np.linspace(0, 30, 1201)
+    esc = escape_summary(ws, 3.0)
+    assert esc.w_best == pytest.approx(6.9, abs=0.05) and esc.under_half
+    assert esc.width_yours == 0.0
+    assert escape_summary(ws, None).width_yours is None
+    assert escape_summary(ws, 10.0).width_yours == pytest.approx(float(escape_width(10.0)))
+
+
+def history(grad_norm, dead=None, no_gradient=None, epoch=None):
+    """A training History with only what the speed verdict reads."""
+    from explain.nn.training import History
+
+    g = np.asarray(grad_norm, dtype=float)
+    zeros = np.zeros_like(g)
+    epoch = np.arange(len(g)) * 10 if epoch is None else np.asarray(epoch)
+    no_grad = (g == 0).astype(float) if no_gradient is None else np.asarray(no_gradient)
+    dead = zeros if dead is None else np.asarray(dead, dtype=float)
+    acc = np.zeros(len(g))
+    return History(epoch, acc, acc, acc, acc, g, zeros, zeros, zeros, dead, no_grad)
+
+
+def test_speed_verdict_compares_first_and_last_layer():
+    from explain.unstable import speed_verdict
+
+    v = speed_verdict(history([[0.01, 0.2], [0.001, 0.1], [0.002, 0.1]]), "sigmoid")
+    assert v.end.verdict == "smaller" and v.end.ratio == pytest.approx(0.02)
+    assert v.typical.ratio == pytest.approx((0.05 * 0.01 * 0.02) ** (1 / 3))
+    assert v.rows_compared == 3 and v.last_epoch == 20 and v.silent == ()
+    assert speed_verdict(history([[0.5, 0.1]]), "relu").end.verdict == "larger"
+    assert speed_verdict(history([[0.1, 0.105]]), "relu").end.verdict == "same"
+
+
+def test_speed_verdict_says_why_a_gradient_is_zero():
+    from explain.unstable import speed_verdict
+
+    # layer 3 dies at epoch 10 (every unit z <= 0), which cuts layers 1 and 2 off
+    g = [[1.0, 2.0, 3.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
+    dead = [[0, 0, 0], [0.4, 0.8, 1.0], [0.4, 0.8, 1.0]]
+    v = speed_verdict(history(g, dead=dead), "relu")
+    causes = {s.layer: (s.cause, s.by, s.from_epoch, s.to_the_end) for s in v.silent}
+    assert causes == {1: ("cut", 3, 10, True), 2: ("cut", 3, 10, True), 3: ("dead", None, 10, True)}
+    assert v.end.verdict == "both zero" and v.rows_compared == 1
+    # the same zeros under tanh are saturation, not dead units
+    assert speed_verdict(history(g, dead=dead), "tanh").silent[2].cause == "flat"
+    # a gradient that is 0 once and comes back is not "from epoch ... on"
+    blip = speed_verdict(history([[1.0, 1.0], [0.0, 1.0], [1.0, 1.0]]), "relu").silent[0]
+    assert (blip.from_epoch, blip.to_the_end, blip.zero_rows) == (10, False, 1)
+    # a zero mean of nonzero per-digit gradients
+    cancel = history([[1.0, 1.0], [0.0, 1.0]], no_gradient=[[0, 0], [0.5, 0]])
+    assert speed_verdict(cancel, "sigmoid").silent[0].cause == "cancels"
+
+
+def run(acc, grad_last=(0.01, 0.1), diverged=None):
+    """A TrainResult stand-in: final validation accuracy (0-1) and last gradient norms."""
+    from types import SimpleNamespace
+
+    h = SimpleNamespace(
+        epoch=np.array([0, 1]),
+        eval_accuracy=np.array([0.1, acc]),
+        grad_norm=np.array([grad_last, grad_last]),
+    )
+    return SimpleNamespace(history=h, diverged_at=diverged)
+
+
+def test_depth_verdict_says_ties_as_ties():
+    from explain.unstable import depth_verdict
+
+    v = depth_verdict({1: run(0.961), 2: run(0.961), 3: run(0.95), 4: run(0.90)}, 1000)
+    assert v.best == (1, 2) and v.best_accuracy == pytest.approx(96.1)
+    assert v.deepest == 4 and v.deepest_gap == pytest.approx(6.1)
+    assert v.deepest_gradients.verdict == "smaller"
+    assert v.noise == pytest.approx(2 * 100 * np.sqrt(0.961 * 0.039 / 1000))
+    assert depth_verdict({k: run(0.5) for k in (1, 2, 3, 4)}, 1000).best == (1, 2, 3, 4)
+
+
+def test_depth_verdict_leaves_out_diverged_networks():
+    from explain.unstable import depth_verdict
+
+    v = depth_verdict({1: run(0.9), 2: run(0.95), 3: run(0.1, diverged=(3, 30))}, 1000)
+    assert v.diverged == (3,) and v.best == (2,) and v.deepest == 2
+    assert v.spread == pytest.approx(5.0)
+    empty = depth_verdict({1: run(0.1, diverged=(0, 0))}, 1000)
+    assert empty.accuracy == {} and empty.deepest is None
+
+
+def test_accuracy_standard_error():
+    from explain.unstable import accuracy_se
+
+    assert accuracy_se(95.0, 1000) == pytest.approx(0.689, abs=1e-3)
+    assert accuracy_se(100.0, 1000) == 0.0
+
+
+def test_speed_runs_record_about_fifty_epochs():
+    from explain.unstable import speed_of_learning_experiments
+
+    for epochs in (20, 100, 300):
+        exp = speed_of_learning_experiments(epochs=epochs)[0]
+        assert 20 <= epochs // exp.record_every + 1 <= 51

@@ -11,6 +11,7 @@ app does not use that mode removes the notice; everything else is plain ``stream
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -27,6 +28,10 @@ def streamlit_argv(args: list[str]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> None:
     """Run the site with ``argv`` as extra ``streamlit run`` options (and ``--dev``)."""
+    # One BLAS thread per process: sessions already run in parallel threads, and OpenBLAS's
+    # own threads busy-wait and fight them for the two cores (a 300-epoch run measured 5x
+    # slower with two BLAS threads on a loaded server). Must be set before numpy loads.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from streamlit.runtime.pages_manager import PagesManager
     from streamlit.web import cli
 

@@ -7,10 +7,16 @@ from typing import NamedTuple
 
 class PageInfo(NamedTuple):
     path: str  # script, relative to the repository root
-    title: str
+    title: str  # the page's heading
     section: str
     url_path: str  # "" for the home page
     icon: str
+    short_title: str = ""  # the sidebar's name for the page, if the title is too long for it
+
+    @property
+    def nav_title(self) -> str:
+        """The page's name in the sidebar: its short title, or else its title."""
+        return self.short_title or self.title
 
 
 SECTIONS = ("Start", "One neuron", "Deep networks", "Training better")
@@ -37,6 +43,7 @@ PAGES: tuple[PageInfo, ...] = (
         "Deep networks",
         "vanishing-gradients",
         ":material/trending_down:",
+        short_title="Vanishing & exploding",
     ),
     PageInfo(
         "pages/deep_networks/activations.py",

@@ -31,19 +31,28 @@ def _number(raw: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _link_params():
-    """The session's record of the link it was opened with, which bound widgets read their
-    first value from (Streamlit keeps it apart from ``st.query_params``; None if unknown)."""
+def _session_params():
+    """The session's query-parameter record (Streamlit's, private; None if unavailable)."""
     ctx = get_script_run_ctx()
     state = getattr(getattr(ctx, "session_state", None), "_state", None)
-    params = getattr(state, "query_params", None)
-    return getattr(params, "_initial_query_params", None)
+    return getattr(state, "query_params", None)
 
 
 def _from_link(key: str, canonical: Callable[[str], str | None]) -> str | None:
     """Put the link's value for ``key`` into the widget's form; if it cannot be honoured,
-    drop it and return the note to show (None when all is well)."""
-    initial = _link_params()
+    drop it and return the note to show (None when all is well).
+
+    Bound widgets read their first value from the link the page was opened with, which
+    Streamlit keeps apart from ``st.query_params``; that record is what is corrected here.
+    Once the widget is bound (after its first run on the page) it owns the value, and
+    Streamlit forbids writing its parameter, so nothing is touched then.
+    """
+    params = _session_params()
+    note_key = f"_link_note_{key}"
+    if params is not None and params.is_bound(key):
+        return st.session_state.get(note_key)
+    st.session_state.pop(note_key, None)
+    initial = getattr(params, "_initial_query_params", None)
     raw = initial.get(key) if initial is not None else st.query_params.get_all(key)
     if not raw:
         return None
@@ -54,7 +63,9 @@ def _from_link(key: str, canonical: Callable[[str], str | None]) -> str | None:
             initial.pop(key, None)
         st.query_params.pop(key, None)
         shown = value if len(value) <= 24 else value[:24] + "…"
-        return f"The link's value “{shown}” cannot be used here; this shows the default."
+        note = f"The link's value “{shown}” cannot be used here; this shows the default."
+        st.session_state[note_key] = note
+        return note
     if fixed != value or len(raw) > 1:
         if initial is not None:
             initial[key] = [fixed]
