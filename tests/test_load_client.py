@@ -133,14 +133,16 @@ async def _page_text(url: str, page: str, query: str) -> str:
 
 def test_two_sessions_with_different_settings_each_see_their_own(server_url):
     """Two visitors open the slowdown page at the same time with different starts; each run
-    speaks of its own neuron (a = sigma(w0 + b0) at x = 1), not the other's."""
+    speaks of its own neuron (its error a - y = sigma(w0 + b0) at x = 1, y = 0), not the
+    other's."""
 
     async def both():
         return await asyncio.gather(
-            _page_text(server_url, "learning-slowdown", "w0=-3&b0=-4"),  # a = σ(-7)
-            _page_text(server_url, "learning-slowdown", "w0=1&b0=-5"),  # a = σ(-4)
+            _page_text(server_url, "learning-slowdown", "w0=-1&b0=-1"),  # a = σ(-2) = 0.119
+            _page_text(server_url, "learning-slowdown", "w0=0.5&b0=-0.5"),  # a = σ(0) = 0.5
         )
 
     text_a, text_b = asyncio.run(both())
-    assert "a = 0.001" in text_a and "a = 0.018" in text_b
-    assert "a = 0.018" not in text_a and "a = 0.001" not in text_b
+    mine_a, mine_b = "a − y = **0.119**", "a − y = **0.5**"
+    assert mine_a in text_a and mine_b in text_b
+    assert mine_b not in text_a and mine_a not in text_b

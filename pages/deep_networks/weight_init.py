@@ -261,7 +261,7 @@ def variance_rule(stats, width, w_std, layers_idx):
         rf"""\begin{{aligned}}
     \operatorname{{Var}}(z) &= n_{{in}}\,\operatorname{{Var}}(w)\,\mathbb{{E}}[x^2]\\
     \text{{layer 1: }} &= {width} \times {squared(w_std)} \times 1 = {num(width * w_std**2)}
-    \end{{aligned}}"""
+    \end{{aligned}}\,"""
     )
     left, right = st.columns([2, 3], gap="large")
     with left:
