@@ -109,6 +109,7 @@ def load_mnist_arrays(directory: Path = MNIST_DIR) -> tuple[np.ndarray, np.ndarr
     return x, labels
 
 
+@lru_cache(maxsize=2)
 def load_mnist(directory: Path = MNIST_DIR) -> MNIST:
     """The shipped digits, shuffled once with a fixed seed and split 8,000/1,000/1,000."""
     x, labels = load_mnist_arrays(directory)
