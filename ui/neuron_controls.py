@@ -70,3 +70,11 @@ def neuron_controls(
             "starts by their actual error |a − y|."
         )
     return NeuronControls(w0, b0, x, y, float(eta), int(epochs))
+
+
+def epoch_to_inspect(label: str, epochs: int, help: str) -> int:
+    """The URL-bound "epoch to inspect" slider, bounded by the run's ``epochs``; after the
+    run is shortened it moves back to the run's last epoch."""
+    if st.session_state.get("epoch", 0) > epochs:
+        st.session_state["epoch"] = epochs
+    return widgets.slider(label, "epoch", 0, epochs, 0, step=1, help=help)

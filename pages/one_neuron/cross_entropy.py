@@ -26,7 +26,7 @@ from ui import widgets
 from ui.cache import mnist_runs, neuron_run
 from ui.display import show_chart
 from ui.format import nice, num
-from ui.neuron_controls import neuron_controls
+from ui.neuron_controls import epoch_to_inspect, neuron_controls
 from ui.site import link
 
 COSTS = {"quadratic": "quadratic", "cross_entropy": "cross-entropy"}
@@ -304,16 +304,10 @@ def profile_points(d: dict, y: float, x: float) -> pd.DataFrame:
 def where_sigma_prime_goes(c, runs, k, me, who):
     """Sections 2 and 3; owns the epoch slider, which both follow."""
     st.header("2. Where σ′ goes")
-    if st.session_state.get("epoch", 0) > c.epochs:  # a shorter run: its last epoch
-        st.session_state["epoch"] = c.epochs
-    epoch = widgets.slider(
+    epoch = epoch_to_inspect(
         f"Epoch to inspect (cross-entropy run, {me})",
-        "epoch",
-        0,
         c.epochs,
-        0,
-        step=1,
-        help="The numbers on the right and the dots in section 3 follow this epoch.",
+        "The numbers on the right and the dots in section 3 follow this epoch.",
     )
     z_now = float(runs["cross-entropy"].z[epoch, k])
     d = cost_derivation(z_now, c.y, c.x)

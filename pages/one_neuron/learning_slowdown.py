@@ -21,11 +21,10 @@ from explain.neuron import (
     window,
 )
 from explain.nn.activations import sigmoid, sigmoid_prime
-from ui import widgets
 from ui.cache import neuron_run, neuron_surface
 from ui.display import show_chart
 from ui.format import nice, num, plural
-from ui.neuron_controls import neuron_controls
+from ui.neuron_controls import epoch_to_inspect, neuron_controls
 from ui.site import link
 
 PLATEAU_KINDS = ("never moved", "still on the plateau", "plateau")
@@ -208,16 +207,10 @@ def gradient_caption(crs, epochs: int) -> str:
 def why_sigma_prime(c, run, frame, k, me, who, crs):
     """Section 2; owns the epoch slider."""
     st.header("2. Why: the factor σ′(z)")
-    if st.session_state.get("epoch", 0) > c.epochs:  # a shorter run: its last epoch
-        st.session_state["epoch"] = c.epochs
-    epoch = widgets.slider(
+    epoch = epoch_to_inspect(
         f"Epoch to inspect ({me})",
-        "epoch",
-        0,
         c.epochs,
-        0,
-        step=1,
-        help="Moves the marker on the sigmoid and the numbers in the formula.",
+        "Moves the marker on the sigmoid and the numbers in the formula.",
     )
     z, a, sp = run.z[epoch, k], run.a[epoch, k], run.sigma_prime[epoch, k]
     left, right = st.columns([1, 1], gap="large")
