@@ -113,6 +113,8 @@ def line_chart(
         )
     if x_integer:
         enc["x"] = enc["x"].axis(tickMinStep=1, format="d")
+        if x_domain is None and not log_x:  # end at the last epoch, not a rounder number
+            enc["x"] = enc["x"].scale(nice=False)
     if y_powers:
         enc["y"] = enc["y"].axis(values=_powers_of_ten(df[y]), labelExpr=POWER_LABELS)
     if order is not None:

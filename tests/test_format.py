@@ -2,7 +2,7 @@
 
 import math
 
-from ui.format import nice, num, plural, sci_latex, times
+from ui.format import nice, nice_log10, num, plural, sci_latex, times
 
 
 def test_sci_latex_is_exact_far_beyond_float64():
@@ -34,3 +34,10 @@ def test_times_num_plural():
     assert "e" not in num(3.3e-7).replace("times", "")
     assert plural(1, "epoch") == "1 epoch"
     assert plural(3, "epoch") == "3 epochs"
+
+
+def test_nice_log10_is_prose_far_beyond_float64():
+    assert nice_log10(math.log10(1953.0)) == "1,953"
+    assert nice_log10(1243.7) == "5 × 10¹²⁴³"
+    assert nice_log10(-1243.3) == "5 × 10⁻¹²⁴⁴"
+    assert nice_log10(float("-inf")) == "0"

@@ -60,3 +60,16 @@ def nice(v: float) -> str:
     exponent = math.floor(math.log10(abs(v)))
     mantissa = v / 10**exponent
     return f"{mantissa:.2g} × 10{str(exponent).translate(_SUPERSCRIPT)}"
+
+
+def nice_log10(log10_abs: float, sign: float = 1.0) -> str:
+    """``nice`` for a magnitude given by its log10, exact far beyond float64: '1,953',
+    '5.0 × 10¹²⁴⁴' (prose, never LaTeX)."""
+    if not math.isfinite(log10_abs):
+        return "0"
+    if -300 < log10_abs < 300:
+        return nice(sign * 10**log10_abs)
+    exponent = math.floor(log10_abs)
+    mantissa = 10 ** (log10_abs - exponent)
+    prefix = "−" if sign < 0 else ""
+    return f"{prefix}{mantissa:.2g} × 10{str(exponent).translate(_SUPERSCRIPT)}"

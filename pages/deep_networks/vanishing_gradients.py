@@ -37,7 +37,7 @@ from ui.cache import (
     mnist_runs,
 )
 from ui.display import show_chart
-from ui.format import nice, num, plural, sci_latex
+from ui.format import nice, nice_log10, num, plural, sci_latex
 from ui.site import link
 
 SPEED_EPOCHS = (20, 300, 100)  # the speed-of-learning slider: least, most, default
@@ -171,7 +171,7 @@ def chain_bullets(chain, verdict, boom, depth):
             size=size_words(verdict.first_vs_last, f"layer {depth}'s (the last)"),
             through=verdict.zero_through,
         ),
-        f"The exploding chain's layer 1 gradient is ${sci_latex(boom.log10_grad[0])}$.",
+        f"The exploding chain's layer 1 gradient is {nice_log10(boom.log10_grad[0])}.",
     ]
     st.markdown("\n".join(f"- {b}" for b in bullets))
 
