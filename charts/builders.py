@@ -92,8 +92,11 @@ def line_chart(
 
     ``order`` draws each line through its points in that field's order (a path), instead
     of sorted by x. ``y_powers`` labels a log y axis at powers of ten only, as 10⁻⁶ ... 10³
-    (one tick format however many decades it spans).
+    (one tick format however many decades it spans). On a log axis, rows with y <= 0 are
+    left out: they have no place on it.
     """
+    if log_y:
+        df = df[df[y] > 0]
     enc = {
         "x": _axis(alt.X, x, x_title, log_x, domain=x_domain),
         "y": _axis(alt.Y, y, y_title, log_y, domain=y_domain),
@@ -228,6 +231,8 @@ def range_rules(
     log_y: bool = False,
 ) -> alt.Chart:
     """Vertical bars from ``lo`` to ``hi`` at each x: the spread over seeds or runs."""
+    if log_y:  # a bar from or to y <= 0 has no place on a log axis
+        df = df[(df[lo] > 0) & (df[hi] > 0)]
     enc = {
         "x": alt.X(f"{x}:Q"),
         "y": _axis(alt.Y, lo, "", log_y),

@@ -78,3 +78,12 @@ def test_heatmap_and_layers():
     ).to_dict()
     assert combined["title"] == "combined"
     assert len(combined["layer"]) == 3
+
+
+def test_a_log_axis_leaves_out_what_it_cannot_draw():
+    df = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "y": [1e-3, 0.0, -1.0, 10.0], "s": ["a"] * 4})
+    args = dict(x="x", y="y", color="s", title="T", x_title="x", y_title="y")
+    (logged,) = line_chart(df, log_y=True, **args).to_dict()["datasets"].values()
+    (linear,) = line_chart(df, **args).to_dict()["datasets"].values()
+    assert [r["y"] for r in logged] == [1e-3, 10.0]
+    assert len(linear) == 4

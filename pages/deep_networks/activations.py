@@ -161,7 +161,7 @@ def depth_chart(norms: dict, depth: int, width: int, coincide: bool):
     )
     show_chart(
         line_chart(
-            df[df["‖δ‖"] > 0],
+            df,
             x="hidden layer",
             y="‖δ‖",
             color="activation",

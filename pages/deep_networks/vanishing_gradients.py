@@ -472,7 +472,7 @@ def norms_at_initialization(act, init, mseed, book_setting):
     show_chart(
         layered(
             line_chart(
-                long[long["‖δ‖"] > 0],
+                long,
                 x="hidden layer",
                 y="‖δ‖",
                 color="network",
@@ -488,7 +488,7 @@ def norms_at_initialization(act, init, mseed, book_setting):
                 y_title="‖δˡ‖ (log scale)",
             ),
             range_rules(
-                norms_df[norms_df["lowest of 10 seeds"] > 0],
+                norms_df,
                 x="hidden layer",
                 lo="lowest of 10 seeds",
                 hi="highest of 10 seeds",

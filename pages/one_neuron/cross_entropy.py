@@ -197,7 +197,7 @@ with left:
 with right:
     show_chart(
         line_chart(
-            frame[frame["db"] > 0],
+            frame,
             x="epoch",
             y="db",
             color="cost",

@@ -259,7 +259,7 @@ def why_sigma_prime(c, run, frame, k, me, who, crs):
     show_chart(
         layered(
             line_chart(
-                grads[grads["size"] > 0],
+                grads,
                 x="epoch",
                 y="size",
                 color="gradient",
@@ -450,7 +450,7 @@ factors = curves_frame(
 )
 show_chart(
     line_chart(
-        factors[factors["value"] > 0],
+        factors,
         x="epoch",
         y="value",
         color="curve",
