@@ -64,6 +64,15 @@ def _tooltip(df: pd.DataFrame, fields: list[str], fmt: str) -> list:
     return tips
 
 
+def _spans_decades(values: pd.Series) -> bool:
+    """Whether a log axis needs labels at powers of ten only: the values span two decades or
+    more, or leave 0.001 to 100,000 (where plain tick labels switch to "1e-7")."""
+    if not len(values):
+        return False
+    lo, hi = float(values.min()), float(values.max())
+    return bool(np.log10(hi / lo) >= 2 or lo < 1e-3 or hi >= 1e5)
+
+
 @recipe
 def line_chart(
     df: pd.DataFrame,
@@ -86,17 +95,20 @@ def line_chart(
     x_integer: bool = False,
     height: int = HEIGHT,
     tooltip_fmt: str = ".4g",
-    y_powers: bool = False,
+    y_powers: bool | str = False,
 ) -> alt.Chart:
     """Lines of y against x, one per value of ``color`` (and ``dash``), with tooltips.
 
     ``order`` draws each line through its points in that field's order (a path), instead
     of sorted by x. ``y_powers`` labels a log y axis at powers of ten only, as 10⁻⁶ ... 10³
-    (one tick format however many decades it spans). On a log axis, rows with y <= 0 are
-    left out: they have no place on it.
+    (one tick format however many decades it spans); ``y_powers="auto"`` does so when plain
+    labels would not keep one format (see ``_spans_decades``). On a log axis, rows with y <= 0
+    or not finite are left out: they have no place on it.
     """
     if log_y:
-        df = df[df[y] > 0]
+        df = df[np.isfinite(df[y]) & (df[y] > 0)]
+    if y_powers == "auto":
+        y_powers = _spans_decades(df[y])
     enc = {
         "x": _axis(alt.X, x, x_title, log_x, domain=x_domain),
         "y": _axis(alt.Y, y, y_title, log_y, domain=y_domain),

@@ -87,3 +87,17 @@ def test_a_log_axis_leaves_out_what_it_cannot_draw():
     (linear,) = line_chart(df, **args).to_dict()["datasets"].values()
     assert [r["y"] for r in logged] == [1e-3, 10.0]
     assert len(linear) == 4
+
+
+def test_auto_powers_of_ten_only_where_plain_labels_would_change_format():
+    args = dict(x="x", y="y", color="s", title="T", x_title="x", y_title="y", log_y=True)
+
+    def labels_at_powers(values):
+        df = pd.DataFrame({"x": [1.0, 2.0], "y": values, "s": ["a", "a"]})
+        axis = line_chart(df, y_powers="auto", **args).to_dict()["encoding"]["y"].get("axis", {})
+        return "values" in axis
+
+    assert labels_at_powers([1e-6, 1.0])  # six decades
+    assert labels_at_powers([2e5, 3e5])  # plain labels would read 2e+5
+    assert not labels_at_powers([0.5, 3.0])
+    assert not labels_at_powers([0.0, -1.0])  # nothing a log axis can draw

@@ -46,18 +46,6 @@ def sentence(text: str) -> str:
     return text[:1].upper() + text[1:] + "."
 
 
-def log_frame(df: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
-    """The rows a log axis can show (finite, > 0), and whether to label it at powers of ten
-    only: when the values span two decades or more, or leave 0.001 to 100,000 (where plain
-    tick labels would switch to "1e-7"), so that every tick has the same format."""
-    shown = df[np.isfinite(df["value"]) & (df["value"] > 0)]
-    values = shown["value"].to_numpy()
-    if not len(values):
-        return shown, False
-    lo, hi = values.min(), values.max()
-    return shown, bool(np.log10(hi / lo) >= 2 or lo < 1e-3 or hi >= 1e5)
-
-
 st.title("Weight initialization")
 lead, seed_column = st.columns([3, 1], gap="large")
 with seed_column:
@@ -163,18 +151,16 @@ def spread_caption(stats, depth) -> str:
 
 def activation_scale(stats, act, depth, layers_idx):
     """Size of the values per layer (log scale) beside the share of saturated values."""
-    scale, powers = log_frame(
-        pd.concat(
-            [
-                pd.DataFrame({"layer": layers_idx, "value": v, "statistic": name})
-                for name, v in (
-                    ("|mean|", np.abs(stats.act_mean)),
-                    ("standard deviation", stats.act_std),
-                    ("spread across inputs", stats.spread),
-                )
-            ],
-            ignore_index=True,
-        )
+    scale = pd.concat(
+        [
+            pd.DataFrame({"layer": layers_idx, "value": v, "statistic": name})
+            for name, v in (
+                ("|mean|", np.abs(stats.act_mean)),
+                ("standard deviation", stats.act_std),
+                ("spread across inputs", stats.spread),
+            )
+        ],
+        ignore_index=True,
     )
     left, right = st.columns(2, gap="large")
     with left:
@@ -189,7 +175,7 @@ def activation_scale(stats, act, depth, layers_idx):
                 x_integer=True,
                 x_domain=(1, depth),
                 log_y=True,
-                y_powers=powers,
+                y_powers="auto",
                 height=240,
                 title="Mean and standard deviation per layer",
                 x_title="layer",
@@ -293,7 +279,6 @@ def variance_rule(stats, width, w_std, layers_idx):
             ],
             ignore_index=True,
         )
-        rule, powers = log_frame(rule)
         show_chart(
             line_chart(
                 rule,
@@ -306,7 +291,7 @@ def variance_rule(stats, width, w_std, layers_idx):
                 x_integer=True,
                 x_domain=(1, len(layers_idx)),
                 log_y=True,
-                y_powers=powers,
+                y_powers="auto",
                 height=240,
                 title="Variance of z per layer: the rule against the measurement",
                 x_title="layer",
@@ -383,10 +368,8 @@ def gradient_charts(stats, act, depth, layers_idx):
         f"f′(zᴸ), and runs from layer {depth} back to layer 1; the axis is layer {depth}'s "
         f"range. {gradient_look(v, act, depth)}",
     )
-    grad, powers = log_frame(
-        pd.DataFrame(
-            {"layer": layers_idx, "value": stats.grad_std, "statistic": "standard deviation"}
-        )
+    grad = pd.DataFrame(
+        {"layer": layers_idx, "value": stats.grad_std, "statistic": "standard deviation"}
     )
     factors = (
         f"here {nice(v.factor_lo)}"
@@ -404,7 +387,7 @@ def gradient_charts(stats, act, depth, layers_idx):
             x_integer=True,
             x_domain=(1, depth),
             log_y=True,
-            y_powers=powers,
+            y_powers="auto",
             title="Standard deviation of the gradient per layer",
             x_title="layer",
             y_title="std of ∂C/∂zˡ (log scale)",
