@@ -108,7 +108,7 @@ def line_chart(
     if log_y:
         df = df[np.isfinite(df[y]) & (df[y] > 0)]
     if y_powers == "auto":
-        y_powers = _spans_decades(df[y])
+        y_powers = log_y and _spans_decades(df[y])  # powers of ten belong on a log axis
     enc = {
         "x": _axis(alt.X, x, x_title, log_x, domain=x_domain),
         "y": _axis(alt.Y, y, y_title, log_y, domain=y_domain),

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import altair as alt
 import numpy as np
 import pandas as pd
 
-from charts.builders import histogram_grid, hline, labelled_points, layered, line_chart
+from charts.builders import heatmap, histogram_grid, hline, labelled_points, layered, line_chart
 from charts.frames import curves_frame, histograms_frame, history_frame
 from charts.recipe import recipe
 
@@ -119,3 +120,84 @@ def per_layer_histograms(
         panel_width=max(width, 40),
         panel_height=panel_height,
     )
+
+
+@recipe
+def optimizer_paths(
+    grid: pd.DataFrame,
+    paths: pd.DataFrame,
+    marks: pd.DataFrame,
+    *,
+    log_value: bool,
+    value_title: str,
+    title: str,
+    x_domain: tuple[float, float],
+    y_domain: tuple[float, float],
+    height: int = 420,
+):
+    """Optimizers' paths (columns x, y, step, optimizer) over a surface's grid (x, y, f), with
+    labelled marks (x, y, label, side: the start, the minima, each path's current position).
+
+    The surface is grey (light low, dark high) so that the paths' colours stand out; the
+    paths' colour legend is the optimizers', the grey one the surface's value.
+    """
+    ground = heatmap(
+        grid,
+        x="x",
+        y="y",
+        value="f",
+        title=title,
+        x_title="x",
+        y_title="y",
+        value_title=value_title,
+        colour_range=("#fcfcfc", "#7a7a7a"),
+        log_value=log_value,
+        height=height,
+    )
+    lines = line_chart(
+        paths,
+        x="x",
+        y="y",
+        color="optimizer",
+        color_title="optimizer",
+        order="step",
+        points=True,
+        title="",
+        x_title="x",
+        y_title="y",
+        x_domain=x_domain,
+        y_domain=y_domain,
+        height=height,
+    )
+    return layered(
+        ground,
+        lines,
+        labelled_points(marks, x="x", y="y", label="label", side="side"),
+        height=height,
+    ).resolve_scale(color="independent")
+
+
+@recipe
+def per_optimizer_panels(df: pd.DataFrame, *, columns: int = 3, panel_height: int = 160):
+    """Small multiples of each hidden layer's ||ΔW|| / ||W|| against epoch, one panel per
+    optimizer (columns epoch, layer, value, optimizer), on shared log axes."""
+    order = list(dict.fromkeys(df["optimizer"]))
+    layers = list(dict.fromkeys(df["layer"]))
+    base = line_chart(
+        df,
+        x="epoch",
+        y="value",
+        color="layer",
+        color_title="hidden layer",
+        color_order=layers,
+        points=True,
+        x_integer=True,
+        log_y=True,
+        title="",
+        x_title="epoch",
+        y_title="‖ΔW‖ / ‖W‖ (log)",
+        height=panel_height,
+    ).properties(width=200)
+    return base.facet(
+        facet=alt.Facet("optimizer:N").sort(order).title(None), columns=min(columns, len(order))
+    ).properties(title="Each hidden layer's update size relative to its weights")

@@ -45,6 +45,13 @@ SERIES_COLOURS: dict[str, str] = {
     "mean-subtracted pixels": OKABE_ITO["blue"],
     "training": OKABE_ITO["blue"],
     "validation": OKABE_ITO["orange"],
+    "SGD": OKABE_ITO["vermillion"],
+    "momentum": OKABE_ITO["blue"],
+    "Nesterov": OKABE_ITO["sky"],
+    "Adagrad": OKABE_ITO["green"],
+    "RMSProp": OKABE_ITO["purple"],
+    "Adam": OKABE_ITO["orange"],
+    "AdamW": OKABE_ITO["black"],
 }
 
 # Hidden layer k (1-based) is always LAYER_COLOURS[k - 1]: first layers dark, later ones light.

@@ -40,6 +40,12 @@ class MnistExperiment:
     bias_value: float = 0.0  # for bias_init == "constant"
     centre: bool = False  # subtract the training digits' mean pixel values
     slope: float = 0.01  # leaky ReLU's negative slope
+    optimizer: str = "sgd"  # any name of explain.nn.optimizers.OPTIMIZERS
+    beta: float = 0.9  # momentum and Nesterov
+    rho: float = 0.9  # RMSProp
+    beta1: float = 0.9  # Adam
+    beta2: float = 0.999
+    bias_correction: bool = True
 
     @property
     def spec(self) -> NetworkSpec:
@@ -60,7 +66,8 @@ class MnistExperiment:
 def run_mnist(
     exp: MnistExperiment, on_epoch: Callable[[int, int], None] | None = None
 ) -> TrainResult:
-    """Initialize from ``exp.seed`` (the same weights for every cost), train, and record."""
+    """Initialize from ``exp.seed`` (the same weights, and the same mini-batches, for every
+    cost and optimizer), train, and record."""
     data = load_mnist()
     train_set, validation = data.train.take(exp.n_train), data.validation
     if exp.centre:
@@ -68,7 +75,18 @@ def run_mnist(
         train_set, validation = centred(train_set, mean), centred(validation, mean)
     rng = np.random.default_rng(exp.seed)
     params = init_params(exp.spec, rng=rng)
-    config = TrainConfig(exp.epochs, exp.batch_size, exp.eta, exp.lmbda)
+    config = TrainConfig(
+        exp.epochs,
+        exp.batch_size,
+        exp.eta,
+        exp.lmbda,
+        optimizer=exp.optimizer,
+        beta=exp.beta,
+        rho=exp.rho,
+        beta1=exp.beta1,
+        beta2=exp.beta2,
+        bias_correction=exp.bias_correction,
+    )
     return train(
         exp.spec,
         params,

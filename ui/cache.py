@@ -19,10 +19,26 @@ import numpy as np
 import streamlit as st
 
 from explain.activation_verdicts import backward_sizes
+from explain.descent import (
+    SUGGESTED_ETAS,
+    SURFACE_NAMES,
+    OptimalRun,
+    Race,
+    RateScan,
+    Setting,
+    Terrain,
+    adam_first_steps,
+    optimal_run,
+    race,
+    rate_scan,
+    scale_check,
+    summarize,
+)
 from explain.experiments import MnistExperiment, run_mnist
 from explain.neuron import NeuronRun, NeuronSetup, cost_surface, train_neuron
 from explain.nn.datasets import load_mnist
 from explain.nn.network import NetworkSpec, init_params
+from explain.nn.surfaces import grid
 from explain.nn.training import TrainResult
 from explain.propagation import DeepSetup, PropagationStats, propagation_stats
 from explain.symmetry import SymmetryRun, symmetry_run
@@ -201,3 +217,44 @@ def relu_backward_sizes(depth: int, width: int, weight_init: str, seed: int):
         bias_init="zeros",
     )
     return backward_sizes(spec, seed)
+
+
+# --- the optimizers page ------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def surface_race(r: Race) -> tuple[dict, list]:
+    """``race`` and each path's summary, cached by the frozen race: ({label: path}, [summary])."""
+    paths = race(r)
+    surface = r.terrain.build()
+    return paths, [summarize(label, p, surface) for label, p in paths.items()]
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def surface_grid(terrain: Terrain, n: int = 60):
+    """The contour grid of a terrain: xs (n,), ys (n,), f (n, n)."""
+    return grid(terrain.build(), n)
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def quadratic_theory(kappa: float, beta: float) -> tuple[OptimalRun, RateScan]:
+    """GD and momentum at their optimal settings, and the learning-rate scan at ``beta``."""
+    return optimal_run(kappa), rate_scan(kappa, beta)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def adam_checks(beta1: float, beta2: float, steps: int = 60):
+    """Adam's first steps with and without bias correction, and the scale check on every
+    surface (Adam and SGD at the surface's suggested rates, on f and on 1000 f)."""
+    checks = {
+        name: {
+            opt: scale_check(
+                Terrain(name),
+                Setting(opt, SUGGESTED_ETAS[name][opt], beta1=beta1, beta2=beta2),
+                150,
+            )
+            for opt in ("adam", "sgd")
+        }
+        for name in SURFACE_NAMES
+    }
+    return adam_first_steps(beta1, beta2, steps), checks

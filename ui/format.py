@@ -31,21 +31,21 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def num(v: float) -> str:
-    """A number for a LaTeX formula: 4 significant digits, negatives in brackets, and
-    powers of ten written out (2.061 \\times 10^{-9}, never "2.061e-09", which reads as a
-    subtraction)."""
+def num(v: float, digits: int = 4, bracket: bool = True) -> str:
+    """A number for a LaTeX formula: 4 (``digits``) significant digits, negatives in brackets
+    (unless ``bracket`` is False, e.g. inside a column vector), and powers of ten written out
+    (2.061 \\times 10^{-9}, never "2.061e-09", which reads as a subtraction)."""
     if v == 0 or not math.isfinite(v):
         text = "0" if v == 0 else ("\\infty" if v > 0 else "-\\infty")
     elif 1e-3 <= abs(v) < 1e5:
-        text = f"{v:.4g}"
+        text = f"{v:.{digits}g}"
     else:
         exponent = math.floor(math.log10(abs(v)))
         mantissa = v / 10**exponent
         if abs(round(mantissa, 3)) >= 10:
             mantissa, exponent = mantissa / 10, exponent + 1
-        text = f"{mantissa:.4g} \\times 10^{{{exponent}}}"
-    return f"({text})" if v < 0 else text
+        text = f"{mantissa:.{digits}g} \\times 10^{{{exponent}}}"
+    return f"({text})" if v < 0 and bracket else text
 
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")

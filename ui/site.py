@@ -59,6 +59,13 @@ PAGES: tuple[PageInfo, ...] = (
         "weight-initialization",
         ":material/tune:",
     ),
+    PageInfo(
+        "pages/training_better/optimizers.py",
+        "Optimizers",
+        "Training better",
+        "optimizers",
+        ":material/speed:",
+    ),
 )
 
 

@@ -176,3 +176,59 @@ def preset_buttons(presets: dict[str, dict], labels: dict[str, str], key: str) -
         col.button(
             labels[name], key=f"{key}_{name}", on_click=apply, args=(values,), width="stretch"
         )
+
+
+def toggle(label: str, key: str, default: bool, **kw) -> bool:
+    """An on/off switch bound to the URL (``?key=true``; also yes/no, on/off, 1/0)."""
+    words = {"true": "true", "yes": "true", "on": "true", "1": "true", "1.0": "true"}
+    words |= {"false": "false", "no": "false", "off": "false", "0": "false", "0.0": "false"}
+    note = _from_link(key, lambda raw: words.get(raw.strip().casefold()))
+    value = st.toggle(label, value=default, key=key, bind="query-params", **kw)
+    _note(note)
+    return value
+
+
+def _link_values(key: str, canonical: Callable[[str], str | None]) -> str | None:
+    """Like ``_from_link`` for a widget of several values (``?opt=sgd&opt=adam``): each value
+    is put into the widget's form, unusable ones are dropped, and a note says which."""
+    params = _session_params()
+    note_key = f"_link_note_{key}"
+    if params is not None and params.is_bound(key):
+        return st.session_state.get(note_key)
+    st.session_state.pop(note_key, None)
+    initial = getattr(params, "_initial_query_params", None)
+    raw = initial.get(key) if initial is not None else st.query_params.get_all(key)
+    if not raw:
+        return None
+    fixed = [canonical(v) for v in raw]
+    kept = list(dict.fromkeys(f for f in fixed if f is not None))
+    bad = [v for v, f in zip(raw, fixed) if f is None and v != ""]
+    if kept != raw:
+        if initial is not None:
+            initial[key] = kept if kept else [""]
+        st.query_params[key] = kept
+    if bad:
+        shown = ", ".join(f"“{v if len(v) <= 24 else v[:24] + '…'}”" for v in bad)
+        note = f"The link's value {shown} cannot be used here and was left out."
+        st.session_state[note_key] = note
+        return note
+    return None
+
+
+def pills(label: str, key: str, options: Sequence[T], default: Sequence[T], labels=None, **kw):
+    """Toggle chips for choosing several of ``options`` (shown through ``labels``), bound to
+    the URL; returns the chosen ones in the order of ``options``."""
+    fmt = (lambda o: labels[o]) if labels else str
+    note = _link_values(key, _option_canonical(options, fmt))
+    chosen = st.pills(
+        label,
+        options,
+        selection_mode="multi",
+        default=list(default),
+        key=key,
+        format_func=fmt,
+        bind="query-params",
+        **kw,
+    )
+    _note(note)
+    return [o for o in options if o in (chosen or [])]

@@ -396,6 +396,18 @@ OPTIMIZERS: dict[str, Callable[..., Optimizer]] = {
 }
 
 
+# How the pages name each optimizer (and key its colour in charts.palette).
+OPTIMIZER_LABELS: dict[str, str] = {
+    "sgd": "SGD",
+    "momentum": "momentum",
+    "nesterov": "Nesterov",
+    "adagrad": "Adagrad",
+    "rmsprop": "RMSProp",
+    "adam": "Adam",
+    "adamw": "AdamW",
+}
+
+
 def make_optimizer(name: str, eta: Rate, **hyper: Any) -> Optimizer:
     """OPTIMIZERS[name](eta, ...) given only the hyperparameters that factory accepts.
 
