@@ -93,15 +93,14 @@ def largest_setup():
 
 
 def main() -> None:
-    print(
-        f"section 1, default preset (3 optimizers, 150 steps): {median_ms(lambda: slider_move(default_race())):6.1f} ms"
-    )
+    ms = median_ms(lambda: slider_move(default_race()))
+    print(f"section 1, default preset (3 optimizers, 150 steps): {ms:6.1f} ms")
     for surface in SURFACE_NAMES:
-        ms = median_ms(lambda: slider_move(largest_race(surface)), repeats=5)
+        r = largest_race(surface)
+        ms = median_ms(lambda r=r: slider_move(r), repeats=5)
         print(f"section 1, largest ({surface}: 6 optimizers, 400 steps, noise): {ms:6.1f} ms")
-    print(
-        f"section 2, theory at kappa 200, beta 0.9: {median_ms(lambda: (optimal_run(200), rate_scan(200, 0.9)), 3):6.1f} ms"
-    )
+    ms = median_ms(lambda: (optimal_run(200), rate_scan(200, 0.9)), 3)
+    print(f"section 2, theory at kappa 200, beta 0.9: {ms:6.1f} ms")
     print(f"section 3, Adam's first steps and scale checks: {median_ms(adam_section, 3):6.1f} ms")
     if "--no-mnist" not in sys.argv:
         print(f"section 4, MNIST default, cold: {mnist('default'):5.1f} s")

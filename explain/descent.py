@@ -162,8 +162,9 @@ class PathSummary(NamedTuple):
     at the end; reversals the share of steps whose update points back against the one before
     (negative dot product), the zig-zag; detour the path's length over the straight distance
     from its start to its end (1 for a straight path, inf for a path back to its start);
-    escaped_at (saddle only) the first step with f < ESCAPE_LEVEL; settled the median gap (or f) over the last quarter of the path, the
-    level a noisy run hovers at; diverged_at as in Path.
+    escaped_at (saddle only) the first step with f < ESCAPE_LEVEL; settled the median gap (or
+    f) over the last quarter of the path, the level a noisy run hovers at; diverged_at as in
+    Path.
     """
 
     label: str

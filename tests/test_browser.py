@@ -236,6 +236,8 @@ PROJECTOR_URLS = [p.url_path for p in PAGES] + [
     "learning-slowdown?w0=-10&b0=-10",
     "learning-slowdown?w0=10&b0=10",
     "vanishing-gradients?depth=30&chain_w=fixed&w=100&chain_b=normal",
+    "optimizers?surface=himmelblau&opt=SGD&opt=momentum&opt=Nesterov&opt=Adagrad&opt=RMSProp"
+    "&opt=Adam&noise=3.0&steps=400&follow=1&kappa_t=200&m_layers=4",
 ]
 
 
