@@ -31,6 +31,7 @@ from explain.activation_verdicts import accuracy_noise
 from explain.experiments import MnistExperiment, run_mnist
 from explain.nn.optimizers import OPTIMIZER_LABELS
 from explain.nn.training import Divergence, History, TrainResult
+from explain.words import amount, names
 
 # A learning rate per optimizer for the default race (3 hidden layers of 30, 2,000 digits,
 # mini-batch 10, 10 epochs). Measured on that setup (seed 0), final validation accuracy:
@@ -267,19 +268,10 @@ def gap_sentence(name_or_label: str, gap: LayerGap) -> str:
 
 
 def sig2(x: float) -> str:
-    """A positive number to two significant digits for prose: 6.5, 0.56, 34, 1,100,
-    2.3 × 10⁷ (never 6.499999 or 'e+07')."""
+    """A positive number to two significant digits for prose (``explain.words.amount``)."""
     if not math.isfinite(x) or x <= 0:
         raise ValueError(f"sig2 formats positive finite numbers, not {x}")
-    rounded = float(f"{x:.2g}")
-    if 1e-3 <= rounded < 1e6:
-        return f"{rounded:,.0f}" if rounded >= 100 else f"{rounded:g}"
-    exponent = math.floor(math.log10(rounded))
-    mantissa = float(f"{rounded / 10**exponent:.2g}")
-    return f"{mantissa:g} × 10{str(exponent).translate(_SUPERSCRIPT)}"
-
-
-_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+    return amount(x)
 
 
 # --- the race: who got how far, how fast ---------------------------------------------------
@@ -413,7 +405,7 @@ def _pct(accuracy: float) -> float:
 
 def _names(labels: list[str]) -> str:
     """'SGD', 'SGD and Adam', 'SGD, momentum and Adam'."""
-    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+    return names(labels)
 
 
 def _target_sentence(rows: list[RaceRow], target: float) -> str:

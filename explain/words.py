@@ -13,21 +13,19 @@ _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def amount(v: float, digits: int = 2) -> str:
-    """v with ``digits`` significant digits: '0.0031', '12', '1,300', '3.4 × 10⁻⁷', '−2.5'."""
+    """v with ``digits`` significant digits for prose: 6.5, 0.56, 34, 1,100, 3.4 × 10⁻⁷,
+    −2.5 (never 6.499999 or 'e-07'); 0 as '0', infinities as '∞'."""
     if v == 0:
         return "0"
     if not math.isfinite(v):
         return "∞" if v > 0 else "−∞" if v < 0 else "not a number"
     sign = "−" if v < 0 else ""
-    a = abs(v)
-    exponent = math.floor(math.log10(a))
-    mantissa = round(a / 10**exponent, digits - 1)
-    if mantissa >= 10:
-        mantissa, exponent = mantissa / 10, exponent + 1
-    if -3 <= exponent < 6:
-        text = f"{round(a, digits - 1 - exponent):,.{max(0, digits - 1 - exponent)}f}"
-        return sign + text
-    return f"{sign}{mantissa:.{digits - 1}f} × 10{str(exponent).translate(_SUPERSCRIPT)}"
+    rounded = float(f"{abs(v):.{digits}g}")
+    if 1e-3 <= rounded < 1e6:
+        return sign + (f"{rounded:,.0f}" if rounded >= 100 else f"{rounded:g}")
+    exponent = math.floor(math.log10(rounded))
+    mantissa = float(f"{rounded / 10**exponent:.{digits}g}")
+    return f"{sign}{mantissa:g} × 10{str(exponent).translate(_SUPERSCRIPT)}"
 
 
 def names(items: list[str]) -> str:

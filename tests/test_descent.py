@@ -214,7 +214,7 @@ def test_findings_when_all_diverge_or_none_arrive():
     ]
     text = race_findings([summary("SGD"), summary("Adam", final_gap=0.0)], 100, 0.0)
     assert text == ["Not within 0.001 of a minimum after 100 steps: SGD (ends at f − f_min = "
-                    "0.0010) and Adam (ends at f − f_min = 0)."]  # fmt: skip
+                    "0.001) and Adam (ends at f − f_min = 0)."]  # fmt: skip
 
 
 EXTREMES = [
