@@ -326,16 +326,20 @@ def hline(
 
 
 @recipe
-def vline(value: float, label: str, *, color: str = "#555555") -> alt.LayerChart:
-    """A dashed vertical reference line with its label at the top."""
+def vline(
+    value: float, label: str, *, color: str = "#555555", label_at: str = "top"
+) -> alt.LayerChart:
+    """A dashed vertical reference line with its label at the top (or, ``label_at="bottom"``,
+    at the bottom, so that two lines close together keep their labels apart)."""
     df = pd.DataFrame({"x": [value], "label": [label]})
     base = alt.Chart(df)
     rule = base.mark_rule(strokeDash=[4, 4], color=color).encode(
         x="x:Q", tooltip=[alt.Tooltip("label:N", title="reference")]
     )
-    text = base.mark_text(align="left", baseline="top", dx=4, dy=4, color=color).encode(
-        x="x:Q", y=alt.value(0), text="label:N"
-    )
+    top = label_at == "top"
+    text = base.mark_text(
+        align="left", baseline="top" if top else "bottom", dx=4, dy=4 if top else -4, color=color
+    ).encode(x="x:Q", y=alt.value(0) if top else alt.value({"expr": "height"}), text="label:N")
     return rule + text
 
 

@@ -193,6 +193,7 @@ def per_optimizer_panels(df: pd.DataFrame, *, columns: int = 3, panel_height: in
         points=True,
         x_integer=True,
         log_y=True,
+        y_powers="auto",
         title="",
         x_title="epoch",
         y_title="‖ΔW‖ / ‖W‖ (log)",

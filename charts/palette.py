@@ -46,6 +46,7 @@ SERIES_COLOURS: dict[str, str] = {
     "training": OKABE_ITO["blue"],
     "validation": OKABE_ITO["orange"],
     "SGD": OKABE_ITO["vermillion"],
+    "gradient descent": OKABE_ITO["vermillion"],  # full-batch SGD
     "momentum": OKABE_ITO["blue"],
     "Nesterov": OKABE_ITO["sky"],
     "Adagrad": OKABE_ITO["green"],

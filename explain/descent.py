@@ -34,7 +34,15 @@ from explain.nn.optimizers import (
     effective_rate,
     make_optimizer,
 )
-from explain.nn.surfaces import Path, Surface, contraction, get_surface, run_path, steps_to_reach
+from explain.nn.surfaces import (
+    Path,
+    Point,
+    Surface,
+    contraction,
+    get_surface,
+    run_path,
+    steps_to_reach,
+)
 from explain.words import amount, names
 
 OPTIMIZER_NAMES = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
@@ -157,11 +165,13 @@ def race(r: Race) -> dict[str, Path]:
 class PathSummary(NamedTuple):
     """What one path did, in numbers.
 
-    final_gap f(p_end) - f_min (None where f has no minimum, the saddle); reached_at the first
-    step within REACH_TOL of a minimum (None: never); minimum the index of the nearest minimum
-    at the end; reversals the share of steps whose update points back against the one before
-    (negative dot product), the zig-zag; detour the path's length over the straight distance
-    from its start to its end (1 for a straight path, inf for a path back to its start);
+    final_gap f(p_end) - f_min (None where f has no minimum, the saddle); reached_at the step
+    from which the path stays within REACH_TOL of a minimum to its end (None: it is not there
+    at the end); final_distance the end's distance to the nearest minimum (None: no minimum);
+    minimum the index of that minimum; reversals the share of steps whose update points back
+    against the one before (negative dot product), the zig-zag; detour the path's length over
+    the straight distance from its start to its end (1 for a straight path, inf for a path
+    back to its start);
     escaped_at (saddle only) the first step with f < ESCAPE_LEVEL; settled the median gap (or
     f) over the last quarter of the path, the level a noisy run hovers at; diverged_at as in
     Path.
@@ -172,12 +182,24 @@ class PathSummary(NamedTuple):
     final_gap: float | None
     final_f: float
     reached_at: int | None
+    final_distance: float | None
     minimum: int | None
     reversals: float
     detour: float
     escaped_at: int | None
     settled: float
     diverged_at: int | None
+    off_ridge: float = 0.0  # the saddle: the largest |y| the path reached (0: never left y = 0)
+
+
+def settled_at(path: Path, minimum: Point, tol: float) -> int | None:
+    """The first step k from which |p_j - p*| <= tol for every j >= k, or None if the path
+    does not end within tol (a path that passes close and leaves again has not arrived)."""
+    d = np.hypot(path.xy[:, 0] - minimum[0], path.xy[:, 1] - minimum[1])
+    outside = np.flatnonzero(d > tol)
+    if not outside.size:
+        return 0
+    return None if outside[-1] == len(d) - 1 else int(outside[-1]) + 1
 
 
 def reversals(path: Path) -> float:
@@ -202,13 +224,13 @@ def summarize(label: str, path: Path, surface: Surface) -> PathSummary:
     f_end = float(path.loss[-1])
     gaps = path.loss - (surface.min_value if surface.min_value is not None else 0.0)
     tail = gaps[-max(1, len(gaps) // 4) :]
-    reached, nearest = None, None
+    reached, nearest, distance = None, None, None
     if surface.minima:
-        hits = [steps_to_reach(path, m, REACH_TOL) for m in surface.minima]
-        found = [h for h in hits if h is not None]
-        reached = min(found) if found else None
         end = path.xy[-1]
-        nearest = int(np.argmin([math.hypot(end[0] - x, end[1] - y) for x, y in surface.minima]))
+        d_end = [math.hypot(end[0] - x, end[1] - y) for x, y in surface.minima]
+        nearest = int(np.argmin(d_end))
+        distance = float(d_end[nearest])
+        reached = settled_at(path, surface.minima[nearest], REACH_TOL)
     escaped = None
     if surface.min_value is None:
         below = np.flatnonzero(path.loss < ESCAPE_LEVEL)
@@ -219,12 +241,14 @@ def summarize(label: str, path: Path, surface: Surface) -> PathSummary:
         None if surface.min_value is None else float(gaps[-1]),
         f_end,
         reached,
+        distance,
         nearest,
         reversals(path),
         detour(path),
         escaped,
         float(np.median(tail)),
         path.diverged_at,
+        float(np.max(np.abs(path.xy[:, 1]))) if surface.min_value is None else 0.0,
     )
 
 
@@ -246,7 +270,8 @@ def race_findings(summaries: list[PathSummary], steps: int, noise: float) -> lis
             f"(its path is {amount(s.detour)}× as long as the straight line between its ends)"
             for s in zigzag
         ]
-        out.append("Zig-zag: " + "; ".join(parts) + ".")
+        head = "Turning back (with noise, partly the noise's jitter): " if noise else "Zig-zag: "
+        out.append(head + "; ".join(parts) + ".")
     if noise > 0:
         levels = sorted(alive, key=lambda s: s.settled)
         parts = [f"{s.label} {amount(s.settled)}" for s in levels]
@@ -261,31 +286,31 @@ def race_findings(summaries: list[PathSummary], steps: int, noise: float) -> lis
 
 def _arrival_findings(alive: list[PathSummary], steps: int) -> list[str]:
     arrived = sorted((s for s in alive if s.reached_at is not None), key=lambda s: s.reached_at)
-    missed = [s.label for s in alive if s.reached_at is None]
     out = []
     if arrived:
         first = [s for s in arrived if s.reached_at == arrived[0].reached_at]
         verb = "both" if len(first) == 2 else "all" if len(first) > 2 else ""
         out.append(
-            f"First within {REACH_TOL:g} of a minimum: **{names([s.label for s in first])}**"
+            f"Within {REACH_TOL:g} of a minimum for good (to the last step) first: "
+            f"**{names([s.label for s in first])}**"
             + (f", {verb}" if verb else "")
-            + f" at step {arrived[0].reached_at}"
-            + "".join(f"; {s.label} at step {s.reached_at}" for s in arrived if s not in first)
+            + f" from step {arrived[0].reached_at}"
+            + "".join(f"; {s.label} from step {s.reached_at}" for s in arrived if s not in first)
             + "."
         )
-    if missed:
-        ends = [
-            f"{s.label} (ends at f − f_min = {amount(s.final_gap)})"
-            for s in alive
-            if s.reached_at is None
-        ]
+    ends = [
+        f"{s.label} (ends {amount(s.final_distance)} from the nearest minimum, f − f_min = "
+        f"{amount(s.final_gap)})"
+        for s in alive
+        if s.reached_at is None
+    ]
+    if ends:
         out.append(f"Not within {REACH_TOL:g} of a minimum after {steps} steps: {names(ends)}.")
     return out
 
 
 def _saddle_findings(alive: list[PathSummary], steps: int) -> list[str]:
     escaped = sorted((s for s in alive if s.escaped_at is not None), key=lambda s: s.escaped_at)
-    stuck = [s.label for s in alive if s.escaped_at is None]
     out = []
     if escaped:
         out.append(
@@ -293,10 +318,20 @@ def _saddle_findings(alive: list[PathSummary], steps: int) -> list[str]:
             + "; ".join(f"**{s.label}** at step {s.escaped_at}" for s in escaped)
             + "."
         )
-    if stuck:
+    ridge = [s.label for s in alive if s.escaped_at is None and s.off_ridge == 0]
+    drift = [s for s in alive if s.escaped_at is None and s.off_ridge > 0]
+    if ridge:
         out.append(
-            f"Still at the saddle after {steps} steps: **{names(stuck)}**. On the ridge the "
-            "gradient points straight at the saddle point and vanishes there."
+            f"Still at the saddle after {steps} steps: **{names(ridge)}**, never off the ridge "
+            "y = 0: there the gradient has no component across the ridge, points straight at "
+            "the saddle point and vanishes there."
+        )
+    if drift:
+        out.append(
+            f"Still at the saddle after {steps} steps: **{names([s.label for s in drift])}**, "
+            "drifting off the ridge too slowly to escape (largest |y| reached: "
+            + ", ".join(f"{s.label} {amount(s.off_ridge)}" for s in drift)
+            + ")."
         )
     return out
 
@@ -403,15 +438,19 @@ def _trim(path: Path, k: int | None) -> Path:
 
 
 class RateScan(NamedTuple):
-    """Final distance to the minimum over the starting distance, d_N / d_0, after ``steps``
-    steps of GD and of momentum (beta) for each eta; a ratio above 1 means the path moved away:
-    it diverges. first_diverging_* the smallest eta of the scan whose ratio exceeds 1 (None:
-    none did); limit_* the theory, 2 / lam_max and 2 (1 + beta) / lam_max. Diverged paths
-    (overflow) are inf."""
+    """GD and momentum (beta) on the quadratic for each eta: after ``steps`` steps, the final
+    distance to the minimum over the starting one, d_N / d_0 (floored at FLOOR, inf where the
+    run overflowed), and whether the distance was still growing: its largest value over the
+    last quarter of the steps exceeds that over the quarter before (a run that swings but
+    converges, as momentum with beta near 1 does, is not growing). first_diverging_* the
+    smallest eta of the scan that grows (None: none did); limit_* the theory, 2 / lam_max
+    and 2 (1 + beta) / lam_max."""
 
     etas: np.ndarray
     gd: np.ndarray
     momentum: np.ndarray
+    gd_growing: np.ndarray
+    momentum_growing: np.ndarray
     limit_gd: float
     limit_momentum: float
     first_diverging_gd: float | None
@@ -420,29 +459,118 @@ class RateScan(NamedTuple):
     steps: int
 
 
+FLOOR = 1e-12  # d_N / d_0 below this is round-off, and would stretch a log axis for nothing
+NEAR_LIMIT = (0.98, 0.995, 1.005, 1.02)  # extra etas either side of each limit
+
+
+def growing(path: Path) -> bool:
+    """Whether the distance to the origin still grows at the end of the path (or overflowed)."""
+    if path.diverged_at is not None:
+        return True
+    d = np.hypot(path.xy[:, 0], path.xy[:, 1])
+    q = max(1, len(d) // 4)
+    return bool(d[-q:].max() > d[-2 * q : -q].max() * (1 + 1e-9))
+
+
 def rate_scan(
-    kappa: float, beta: float, steps: int = 100, n: int = 41, lo: float = 0.05, hi: float = 10.0
+    kappa: float, beta: float, steps: int = 200, n: int = 41, lo: float = 0.05, hi: float = 10.0
 ) -> RateScan:
-    """GD and momentum on quadratic(kappa) for n log-spaced etas in [lo, hi], plus each limit
-    itself and a hair either side of it, so the scan resolves where divergence begins."""
+    """GD and momentum on quadratic(kappa) for n log-spaced etas in [lo, hi], plus etas a
+    hair either side of each limit, so the scan resolves where divergence begins."""
     surface = Terrain("quadratic", kappa, 0.0).build()
     limit_gd, limit_m = stability_limits(surface.curvatures[1], beta)
-    near = [lim * f for lim in (limit_gd, limit_m) for f in (0.98, 1.0, 1.02)]
+    near = [lim * f for lim in (limit_gd, limit_m) for f in NEAR_LIMIT]
     etas = np.unique(np.concatenate([np.geomspace(lo, hi, n), near]))
     d0 = math.hypot(*surface.start)
 
-    def ratio(opt: Optimizer) -> float:
-        p = run_path(surface, opt, None, steps)
-        return math.inf if p.diverged_at is not None else math.hypot(*p.xy[-1]) / d0
+    def runs(name: str) -> tuple[np.ndarray, np.ndarray]:
+        paths = [run_path(surface, make_optimizer(name, e, beta=beta), None, steps) for e in etas]
+        end = [
+            math.inf if p.diverged_at is not None else max(math.hypot(*p.xy[-1]) / d0, FLOOR)
+            for p in paths
+        ]
+        return np.array(end), np.array([growing(p) for p in paths])
 
-    gd = np.array([ratio(make_optimizer("sgd", e)) for e in etas])
-    mom = np.array([ratio(make_optimizer("momentum", e, beta=beta)) for e in etas])
+    (gd, gd_up), (mom, mom_up) = runs("sgd"), runs("momentum")
 
-    def first(r: np.ndarray) -> float | None:
-        bad = np.flatnonzero(r > 1.0)
-        return float(etas[bad[0]]) if bad.size else None
+    def first(up: np.ndarray) -> float | None:
+        return float(etas[np.argmax(up)]) if up.any() else None
 
-    return RateScan(etas, gd, mom, limit_gd, limit_m, first(gd), first(mom), beta, steps)
+    return RateScan(
+        etas, gd, mom, gd_up, mom_up, limit_gd, limit_m, first(gd_up), first(mom_up), beta, steps
+    )
+
+
+def theory_sentence(run: OptimalRun) -> str:
+    """Theory's rates against the measured contraction and step counts (markdown)."""
+    r = run.rates
+    if not (math.isfinite(run.measured_gd) and math.isfinite(run.measured_momentum)):
+        same = run.steps_gd == run.steps_momentum
+        steps = (
+            f"both in {_steps(run.steps_gd)}"
+            if same
+            else f"in {_steps(run.steps_gd)} and {_steps(run.steps_momentum)}"
+        )
+        return (
+            f"At κ = {amount(r.kappa)} the valley is round: at their optimal η gradient descent "
+            f"and momentum land on the minimum {steps}, so there is no rate of shrinking to "
+            "measure (theory's rates are 0)."
+        )
+    text = (
+        "Measured on the paths, the distance to the minimum shrank by a factor of "
+        f"**{amount(run.measured_gd, 3)}** per step with gradient descent (theory "
+        f"{amount(r.gd_rate, 3)}) and **{amount(run.measured_momentum, 3)}** with momentum "
+        f"(theory {amount(r.momentum_rate, 3)}). "
+    )
+    tol = amount(run.tol)
+    if run.steps_gd is None or run.steps_momentum is None:
+        return text + f"Not both came within {tol} of the minimum within the steps run."
+    text += (
+        f"To come within {tol} of the minimum gradient descent took **{run.steps_gd}** steps "
+        f"and momentum **{run.steps_momentum}**"
+    )
+    if run.steps_gd == run.steps_momentum:
+        return text + ": the same number."
+    if run.steps_momentum > run.steps_gd:
+        return text + ": here momentum needed more."
+    return text + (
+        f": momentum needed **{amount(run.measured_ratio, 3)}×** fewer steps, where the rates "
+        f"predict {amount(run.predicted_ratio, 3)}× (the ratio of their logarithms). At its "
+        "optimal β momentum's two roots coincide, which multiplies rateᵏ by a factor that grows "
+        "with k: it arrives a little later than the rate alone says."
+    )
+
+
+def _steps(n: int | None) -> str:
+    return "no step" if not n else "one step" if n == 1 else f"{n} steps"
+
+
+def scan_sentence(scan: RateScan) -> str:
+    """Where each method's distance first keeps growing, against its limit."""
+
+    def where(first: float | None, limit: float, name: str) -> str:
+        if first is None:
+            return f"no η tried made {name} diverge"
+        rel = first / limit
+        if rel > 1:
+            place = (
+                f"just past its limit {amount(limit, 3)}"
+                if rel <= 1.05
+                else f"above its limit {amount(limit, 3)}"
+            )
+        else:
+            place = f"at or below its limit {amount(limit, 3)}"
+        return f"{name}'s distance first keeps growing at η = {amount(first, 3)}, {place}"
+
+    return (
+        "Each point is a separate run. Below the dashed line at 1 the run ended closer to the "
+        "minimum than it started. A run diverges when its distance keeps growing (its largest "
+        "value over the last quarter of the steps beats the quarter before). Here "
+        + where(scan.first_diverging_gd, scan.limit_gd, "gradient descent")
+        + "; "
+        + where(scan.first_diverging_momentum, scan.limit_momentum, "momentum")
+        + ". Runs that grew past 10⁶ are drawn at 10⁶."
+    )
 
 
 # --- the adaptive methods ---------------------------------------------------------------------
@@ -450,13 +578,17 @@ def rate_scan(
 
 def rate_trace(path: Path, setting: Setting) -> np.ndarray:
     """(k, 2) each coordinate's effective rate eta / (sqrt(acc) + eps) after each step of an
-    Adagrad, RMSProp or Adam path (acc = G, s or vhat); ValueError for other optimizers."""
+    Adagrad, RMSProp or Adam path (acc = G, s or vhat), NaN while a coordinate has had no
+    gradient at all (sqrt(acc) <= eps); ValueError for other optimizers."""
     if setting.name not in ADAPTIVE:
         raise ValueError(f"{setting.name} has no per-coordinate rate")
     kw = dict(eps=setting.eps, beta2=setting.beta2, bias_correction=setting.bias_correction)
     with np.errstate(over="ignore", divide="ignore"):
         rows = [effective_rate(s, setting.eta, **kw).W[0] for s in path.states]
-    return np.array(rows, dtype=float).reshape(len(rows), 2)
+    rates = np.array(rows, dtype=float).reshape(len(rows), 2)
+    # sqrt(acc) <= eps: no gradient in that coordinate yet; eta / eps would be an artefact
+    rates[rates >= setting.eta / (2 * setting.eps)] = np.nan
+    return rates
 
 
 class TraceSummary(NamedTuple):
@@ -471,11 +603,41 @@ class TraceSummary(NamedTuple):
 
 
 def trace_summary(trace: np.ndarray) -> TraceSummary:
-    """Summarize one column of ``rate_trace`` ((k,) rates, k >= 1)."""
+    """Summarize one column of ``rate_trace`` ((k,) rates, k >= 1, no NaN)."""
     k = int(np.argmin(trace))
     return TraceSummary(
         float(trace[0]), float(trace[k]), k + 1, float(trace[-1]), int(np.sum(np.diff(trace) > 0))
     )
+
+
+def trace_sentence(label: str, trace: np.ndarray) -> str:
+    """What one optimizer's per-coordinate rates did along its path, from ``rate_trace``
+    ((k, 2), NaN while a coordinate had no gradient): fell and never rose (Adagrad, always),
+    fell then rose again (RMSProp, Adam once the gradients shrink), or only rose."""
+    parts = []
+    for axis, col in (("x", 0), ("y", 1)):
+        column = trace[:, col]
+        finite = np.flatnonzero(np.isfinite(column))
+        if not finite.size:
+            parts.append(f"{axis} has had no gradient at all, so it has no rate yet")
+            continue
+        t = trace_summary(column[finite[0] :])
+        at = int(finite[0]) + t.lowest_at
+        if t.rises == 0:
+            moved = "stayed at" if t.last == t.first else f"fell from {amount(t.first)} to"
+            parts.append(f"for {axis} it {moved} {amount(t.last)} and never rose")
+        elif t.lowest_at == 1:
+            parts.append(f"for {axis} it went from {amount(t.first)} up to {amount(t.last)}")
+        elif t.last > t.lowest * 1.01:
+            parts.append(
+                f"for {axis} it fell to {amount(t.lowest)} at step {at}, then rose again to "
+                f"{amount(t.last)}"
+            )
+        else:
+            parts.append(
+                f"for {axis} it fell to {amount(t.lowest)} at step {at} and stayed near it"
+            )
+    return f"**{label}**: " + "; ".join(parts) + "."
 
 
 def adam_first_steps(

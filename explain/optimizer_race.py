@@ -267,6 +267,44 @@ def gap_sentence(name_or_label: str, gap: LayerGap) -> str:
     return text + "."
 
 
+def gap_overview(items: list[tuple[str, LayerGap]]) -> str:
+    """One sentence across optimizers: whose first-epoch gap is widest and narrowest, and
+    where the gaps stand in the last epoch (all within EVEN of even, all reversed, or mixed).
+    Empty when fewer than two runs have a measurable first epoch."""
+    usable = [
+        (label(n), g)
+        for n, g in items
+        if g.first_epoch is not None and math.isfinite(g.first) and g.first > 0
+    ]
+    if len(usable) < 2:
+        return ""
+    (hi_name, hi), (lo_name, lo) = (
+        max(usable, key=lambda x: x[1].first),
+        min(usable, key=lambda x: x[1].first),
+    )
+    if hi.first == lo.first:
+        text = f"In epoch {hi.first_epoch} every optimizer shows the same gap ({times(hi.first)})."
+    else:
+        text = (
+            f"In epoch {hi.first_epoch} the last hidden layer is furthest ahead with {hi_name} "
+            f"({times(hi.first)} the first layer's step) and least with {lo_name} "
+            f"({times(lo.first)})."
+        )
+    ends = [g.last for _, g in usable if math.isfinite(g.last) and g.last > 0]
+    last = max(g.last_epoch for _, g in usable)
+    if len(ends) == len(usable):
+        if all(1 / EVEN <= r <= EVEN for r in ends):
+            text += f" By epoch {last} every optimizer moves both layers about as far."
+        elif all(r < 1 / EVEN for r in ends):
+            text += (
+                f" By epoch {last} every optimizer moves the first hidden layer further than the "
+                "last: the gap has turned round."
+            )
+        elif all(r > EVEN for r in ends):
+            text += f" In epoch {last} the last layer is still ahead with every optimizer."
+    return text
+
+
 def sig2(x: float) -> str:
     """A positive number to two significant digits for prose (``explain.words.amount``)."""
     if not math.isfinite(x) or x <= 0:

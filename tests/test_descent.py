@@ -26,9 +26,13 @@ from explain.descent import (
     rate_trace,
     reversals,
     scale_check,
+    scan_sentence,
+    settled_at,
     stability_limits,
     step_numbers,
     summarize,
+    theory_sentence,
+    trace_sentence,
     trace_summary,
 )
 
@@ -63,14 +67,30 @@ def test_round_valley_lands_in_one_step():
     o = optimal_run(1.0)
     assert o.steps_gd == 1 and o.measured_ratio == 1.0
     assert math.isnan(o.measured_gd)  # nothing left to shrink: the page says so in words
+    assert "land on the minimum both in one step" in theory_sentence(o)
+
+
+@pytest.mark.parametrize("kappa", [2, 50, 200])
+def test_theory_sentence_quotes_the_run(kappa):
+    o = optimal_run(kappa)
+    text = theory_sentence(o)
+    assert f"gradient descent took **{o.steps_gd}** steps" in text
+    assert "momentum needed **" in text and "nan" not in text
 
 
 @pytest.mark.parametrize(("kappa", "beta"), [(1, 0.0), (50, 0.9), (200, 0.5), (10, 0.99)])
 def test_divergence_begins_at_the_limits(kappa, beta):
     s = rate_scan(kappa, beta)
-    for etas, ratios, limit in ((s.etas, s.gd, s.limit_gd), (s.etas, s.momentum, s.limit_momentum)):
-        assert np.all(ratios[etas < 0.99 * limit] <= 1.0), "below the limit every run gets closer"
-        assert np.all(ratios[etas > 1.01 * limit] > 1.0), "above it every run moves away"
+    for etas, ratios, up, limit in (
+        (s.etas, s.gd, s.gd_growing, s.limit_gd),
+        (s.etas, s.momentum, s.momentum_growing, s.limit_momentum),
+    ):
+        below, above = etas < 0.999 * limit, etas > 1.001 * limit
+        assert not up[below].any() and np.all(ratios[below] <= 1.0), "below: every run closes in"
+        assert up[above].all() and np.all(ratios[above] > 1.0), "above: every run grows"
+    assert s.limit_gd < s.first_diverging_gd <= 1.005 * s.limit_gd
+    assert s.limit_momentum < s.first_diverging_momentum <= 1.005 * s.limit_momentum
+    assert "just past its limit" in scan_sentence(s)
 
 
 def test_quadratic_path_diverges_above_two_over_lambda_max_and_not_below():
@@ -189,7 +209,7 @@ def test_reversals_of_a_straight_and_a_zig_zag_path():
 def summary(label, **kw) -> PathSummary:
     base = dict(
         label=label, steps=100, final_gap=1e-3, final_f=1e-3, reached_at=None, minimum=0,
-        reversals=0.0, detour=1.0, escaped_at=None, settled=1e-3, diverged_at=None,
+        final_distance=0.01, reversals=0.0, detour=1.0, escaped_at=None, settled=1e-3, diverged_at=None,
     )  # fmt: skip
     return PathSummary(**{**base, **kw})
 
@@ -205,7 +225,7 @@ def test_findings_name_ties_and_divergence():
         0.0,
     )
     assert text[0] == "**momentum** diverged at step 7."
-    assert "**SGD and Adam**, both at step 40" in text[1]
+    assert "**SGD and Adam**, both from step 40" in text[1]
 
 
 def test_findings_when_all_diverge_or_none_arrive():
@@ -213,8 +233,10 @@ def test_findings_when_all_diverge_or_none_arrive():
         "**SGD** diverged at step 3."
     ]
     text = race_findings([summary("SGD"), summary("Adam", final_gap=0.0)], 100, 0.0)
-    assert text == ["Not within 0.001 of a minimum after 100 steps: SGD (ends at f − f_min = "
-                    "0.001) and Adam (ends at f − f_min = 0)."]  # fmt: skip
+    assert text == [
+        "Not within 0.001 of a minimum after 100 steps: SGD (ends 0.01 from the nearest minimum, "
+        "f − f_min = 0.001) and Adam (ends 0.01 from the nearest minimum, f − f_min = 0)."
+    ]
 
 
 EXTREMES = [
@@ -237,4 +259,32 @@ def test_every_setting_gives_finite_paths_and_plain_sentences(surface, name, eta
     text = " ".join(race_findings(summaries, 400, noise))
     assert text and "nan" not in text and "inf" not in text.replace("infinity", "")
     if name in ("adagrad", "rmsprop", "adam") and len(p.states):
-        assert np.all(np.isfinite(rate_trace(p, s)))
+        tr = rate_trace(p, s)
+        assert not np.isinf(tr).any()
+        assert "nan" not in trace_sentence(s.label, tr)
+
+
+def test_settled_means_to_the_end():
+    paths, _ = run(Terrain("quadratic", 20, 30), Setting("rmsprop", 0.1), steps=150)
+    p = paths["RMSProp"]
+    k = settled_at(p, (0.0, 0.0), 1e-3)
+    d = np.hypot(*p.xy.T)
+    if k is None:
+        assert d[-1] > 1e-3
+    else:
+        assert np.all(d[k:] <= 1e-3) and (k == 0 or d[k - 1] > 1e-3)
+
+
+def test_saddle_reasons_depend_on_the_path():
+    _, ridge = run(Terrain("saddle"), Setting("sgd", 0.05), start=(1.5, 0.0), steps=100)
+    assert "never off the ridge" in " ".join(race_findings(ridge, 100, 0.0))
+    _, drift = run(Terrain("saddle"), Setting("sgd", 0.01), start=(1.5, 0.001), steps=100)
+    assert "drifting off the ridge too slowly" in " ".join(race_findings(drift, 100, 0.0))
+
+
+def test_no_gradient_yet_is_no_rate():
+    s = Setting("adam", 0.05)
+    paths, _ = run(Terrain("saddle"), s, start=(1.5, 0.0), steps=30)
+    tr = rate_trace(paths["Adam"], s)
+    assert np.isnan(tr[:, 1]).all() and np.isfinite(tr[:, 0]).all()
+    assert "y has had no gradient at all" in trace_sentence("Adam", tr)

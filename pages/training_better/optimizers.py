@@ -11,6 +11,7 @@ from charts.frames import curves_frame, history_frame, layers_frame
 from explain.descent import (
     ADAPTIVE,
     ETA_OPTIONS,
+    FLOOR,
     OPTIMIZER_NAMES,
     SUGGESTED_ETAS,
     SURFACE_LABELS,
@@ -20,8 +21,10 @@ from explain.descent import (
     Terrain,
     race_findings,
     rate_trace,
+    scan_sentence,
     step_numbers,
-    trace_summary,
+    theory_sentence,
+    trace_sentence,
 )
 from explain.nn.optimizers import OPTIMIZER_LABELS
 from explain.nn.surfaces import get_surface
@@ -29,6 +32,7 @@ from explain.optimizer_race import (
     DEFAULT_ETAS,
     ETA_CHOICES,
     RaceSetup,
+    gap_overview,
     gap_sentence,
     layer_gap,
     race_summary,
@@ -48,57 +52,79 @@ BETAS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)
 RHOS = (0.5, 0.9, 0.99, 0.999)
 BETA1S = (0.0, 0.5, 0.9, 0.99)
 BETA2S = (0.9, 0.99, 0.999, 0.9999)
-SURFACE_DEFAULT = "quadratic"
 
-# The notes' three problems of SGD, each a setting of the section-1 widgets.
+SHORT = {"quadratic": "q", "scaled_rosenbrock": "r", "beale": "b", "himmelblau": "h", "saddle": "s"}
+
+
+def eta_key(surface: str, name: str) -> str:
+    """Each surface has its own learning-rate widgets (and URL keys), so a link to a surface
+    gets the rates that suit it: the quadratic's SGD at 1.9 would overshoot on Beale."""
+    return f"eta_{name}_{SHORT[surface]}"
+
+
+def start_keys(surface: str) -> tuple[str, str]:
+    return f"x0_{SHORT[surface]}", f"y0_{SHORT[surface]}"
+
+
+def start_of(surface: str, kappa: float = 50, angle: float = 30) -> tuple[float, float]:
+    """A surface's default start, to 3 decimals (the start sliders' step)."""
+    params = dict(kappa=kappa, angle_deg=angle) if surface == "quadratic" else {}
+    x, y = get_surface(surface, **params).start
+    return round(x, 3), round(y, 3)
+
+
+def preset(surface: str, names: list[str], etas: dict, start=None, **widgets_values) -> dict:
+    """A preset: the surface, the chosen optimizers, all six rates (the surface's suggestions
+    where not given), the start, and any other section-1 widget values."""
+    rates = {**SUGGESTED_ETAS[surface], **etas}
+    x, y = start or start_of(surface)
+    xk, yk = start_keys(surface)
+    return dict(
+        surface=surface, opt=names, **{eta_key(surface, n): v for n, v in rates.items()},
+        **{xk: x, yk: y}, **widgets_values,
+    )  # fmt: skip
+
+
+# The notes' three problems of SGD, and what the adaptive methods do, as settings of section 1.
 PRESETS = {
-    "zigzag": dict(
-        surface="quadratic", kappa=50, angle=30, noise=0.0, steps=150,
-        opt=["sgd", "momentum", "adam"], eta_sgd=1.9, eta_momentum=0.2, eta_adam=0.2,
-        beta=0.9, x0=get_surface("quadratic", kappa=50, angle_deg=30).start[0],
-        y0=get_surface("quadratic", kappa=50, angle_deg=30).start[1],
+    "zigzag": preset(
+        "quadratic", ["sgd", "momentum", "adam"], dict(sgd=1.9, momentum=1.0, adam=0.2),
+        kappa=50, angle=30, noise=0.0, steps=150, beta=0.8,
     ),
-    "saddle": dict(
-        surface="saddle", noise=0.0, steps=150, opt=["sgd", "momentum", "adam"],
-        eta_sgd=0.01, eta_momentum=0.01, eta_adam=0.05, beta=0.9, x0=1.5, y0=0.001,
+    "saddle": preset(
+        "saddle", ["sgd", "momentum", "adam"], dict(sgd=0.01, momentum=0.01, adam=0.05),
+        start=(1.5, 0.001), noise=0.0, steps=150, beta=0.9,
     ),
-    "noise": dict(
-        surface="quadratic", kappa=5, angle=30, noise=1.0, steps=150,
-        opt=["sgd", "momentum", "adam"], eta_sgd=0.5, eta_momentum=0.05, eta_adam=0.1,
-        beta=0.9, x0=get_surface("quadratic", kappa=5, angle_deg=30).start[0],
-        y0=get_surface("quadratic", kappa=5, angle_deg=30).start[1],
+    "noise": preset(
+        "quadratic", ["sgd", "momentum", "adam"], dict(sgd=0.5, momentum=0.05, adam=0.1),
+        kappa=5, angle=30, noise=1.0, steps=150, beta=0.9,
+    ),
+    "adaptive": preset(
+        "quadratic", ["sgd", "adagrad", "rmsprop", "adam"], {}, kappa=20, angle=30, noise=0.0,
+        steps=150, beta=0.9,
     ),
 }  # fmt: skip
 PRESET_LABELS = {
     "zigzag": "Zig-zag in a narrow valley",
     "saddle": "Stalled at a saddle",
     "noise": "Noisy gradients",
+    "adaptive": "Adaptive rates",
 }
-DEFAULT = PRESETS["zigzag"]
+DEFAULT = PRESETS["zigzag"]  # the page opens on the narrow valley
 SAME_PATH = 1e-3  # two paths whose positions never differ by more than this are "the same"
-ETA_DEFAULTS = {
-    n: DEFAULT.get(f"eta_{n}", SUGGESTED_ETAS[SURFACE_DEFAULT][n]) for n in OPTIMIZER_NAMES
-}
 
 
 def eta_text(v: float) -> str:
     return f"{v:g}"
 
 
-def start_of(surface: str) -> tuple[float, float]:
-    """The default start of a surface as the page builds it (the quadratic at its defaults)."""
-    if surface == "quadratic":
-        return get_surface("quadratic", kappa=DEFAULT["kappa"], angle_deg=DEFAULT["angle"]).start
-    return get_surface(surface).start
+def default_eta(surface: str, name: str) -> float:
+    return DEFAULT.get(eta_key(surface, name), SUGGESTED_ETAS[surface][name])
 
 
-def on_surface_change() -> None:
-    """A new surface gets its suggested learning rates and its own start point."""
-    surface = st.session_state["surface"]
-    for name in OPTIMIZER_NAMES:
-        st.session_state[f"eta_{name}"] = SUGGESTED_ETAS[surface][name]
-    x0, y0 = start_of(surface)
-    st.session_state["x0"], st.session_state["y0"] = round(x0, 3), round(y0, 3)
+def default_start(surface: str) -> tuple[float, float]:
+    xk, yk = start_keys(surface)
+    return (DEFAULT[xk], DEFAULT[yk]) if xk in DEFAULT else start_of(surface)
 
 
 st.title("Optimizers")
@@ -150,10 +176,7 @@ def race_controls() -> tuple[Race, int]:
     widgets.preset_buttons(PRESETS, PRESET_LABELS, key="preset")
     c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
     with c1:
-        surface = widgets.select(
-            "Surface", "surface", SURFACE_NAMES, SURFACE_DEFAULT, SURFACE_LABELS,
-            on_change=on_surface_change,
-        )  # fmt: skip
+        surface = widgets.select("Surface", "surface", SURFACE_NAMES, "quadratic", SURFACE_LABELS)
     quadratic = surface == "quadratic"
     with c2:
         kappa = widgets.stepped(
@@ -177,36 +200,36 @@ def race_controls() -> tuple[Race, int]:
         names = widgets.pills("Optimizers", "opt", OPTIMIZER_NAMES, DEFAULT["opt"], LABELS)
     with c2:
         steps = widgets.stepped("Steps", "steps", STEPS, DEFAULT["steps"])
-    settings = hyperparameters(names, surface)
+    settings, start = hyperparameters(names, surface)
     if st.session_state.get("follow", steps) > steps:
         st.session_state["follow"] = steps
     follow = widgets.slider(
         "Follow the paths: show the first … steps", "follow", 0, steps, steps,
         help="Every path is computed to the end; this only shows its first steps.",
     )  # fmt: skip
-    start = (st.session_state["x0"], st.session_state["y0"])
     r = Race(Terrain(surface, float(kappa), float(angle)), settings, start, steps, noise, seed)
     return r, follow
 
 
-def hyperparameters(names: list[str], surface: str) -> tuple[Setting, ...]:
-    """Each chosen optimizer's learning rate, the shared decay rates, and the start point."""
+def hyperparameters(names: list[str], surface: str):
+    """Each optimizer's learning rate on this surface, the shared decay rates, and the start:
+    (settings of the chosen optimizers, start point)."""
     with st.expander("Learning rates, decay rates and the start point", expanded=False):
         st.caption(
-            "Choosing a surface sets every learning rate to one that works there; the presets "
-            "set their own. The same β, ρ, β₁ and β₂ apply wherever they appear."
+            "Each surface keeps its own learning rates and start, set at first to values that "
+            "work there; the presets set theirs. The same β, ρ, β₁ and β₂ apply everywhere."
         )
         cols = st.columns(6)
         etas = {}
         for col, name in zip(cols, OPTIMIZER_NAMES):
             with col:
                 etas[name] = widgets.stepped(
-                    f"η {LABELS[name]}", f"eta_{name}", ETA_OPTIONS, ETA_DEFAULTS[name],
-                    format_func=eta_text,
+                    f"η {LABELS[name]}", eta_key(surface, name), ETA_OPTIONS,
+                    default_eta(surface, name), format_func=eta_text,
                 )  # fmt: skip
         c1, c2, c3, c4, c5 = st.columns(5)
         with c1:
-            beta = widgets.stepped("β (momentum)", "beta", BETAS, 0.9)
+            beta = widgets.stepped("β (momentum)", "beta", BETAS, DEFAULT["beta"])
         with c2:
             rho = widgets.stepped("ρ (RMSProp)", "rho", RHOS, 0.9)
         with c3:
@@ -216,19 +239,24 @@ def hyperparameters(names: list[str], surface: str) -> tuple[Setting, ...]:
         with c5:
             bc = widgets.toggle("Adam's bias correction", "bc", True)
         c1, c2, _ = st.columns([1, 1, 3])
+        (xk, yk), (x_default, y_default) = start_keys(surface), default_start(surface)
         with c1:
-            widgets.slider("Start x", "x0", -5.0, 5.0, round(DEFAULT["x0"], 3), step=0.001)
+            x0 = widgets.slider("Start x", xk, -5.0, 5.0, x_default, step=0.001)
         with c2:
-            widgets.slider("Start y", "y0", -5.0, 5.0, round(DEFAULT["y0"], 3), step=0.001)
-    return tuple(
+            y0 = widgets.slider("Start y", yk, -5.0, 5.0, y_default, step=0.001)
+    settings = tuple(
         Setting(n, etas[n], beta=beta, rho=rho, beta1=beta1, beta2=beta2, bias_correction=bc)
         for n in names
     )
+    return settings, (x0, y0)
 
 
-def paths_frame(paths: dict, follow: int) -> pd.DataFrame:
-    """Columns x, y, step, optimizer: each path up to step ``follow``."""
-    return pd.concat(
+def paths_frame(paths: dict, follow: int, bounds) -> pd.DataFrame:
+    """Columns x, y, step, optimizer: each path up to step ``follow``, cut where it leaves the
+    map by more than the map's own size (it is drawn clipped at the edge up to there)."""
+    (x_lo, x_hi), (y_lo, y_hi) = bounds
+    wx, wy = x_hi - x_lo, y_hi - y_lo
+    df = pd.concat(
         [
             pd.DataFrame(
                 {"x": p.xy[: follow + 1, 0], "y": p.xy[: follow + 1, 1], "optimizer": label}
@@ -237,18 +265,20 @@ def paths_frame(paths: dict, follow: int) -> pd.DataFrame:
         ],
         ignore_index=True,
     )
+    near = df["x"].between(x_lo - wx, x_hi + wx) & df["y"].between(y_lo - wy, y_hi + wy)
+    return df[near]
 
 
 def marks_frame(surface, start, paths: dict, follow: int) -> pd.DataFrame:
     """The start, the minima and each path's position at step ``follow`` (labelled by name)."""
-    (x_lo, x_hi), _ = surface.bounds
+    (x_lo, x_hi), (y_lo, y_hi) = surface.bounds
     rows = [(start[0], start[1], "start")]
     rows += [(x, y, "minimum") for x, y in surface.minima]
     for p in paths.values():
         k = min(follow, len(p.xy) - 1)
         rows.append((p.xy[k, 0], p.xy[k, 1], ""))
     df = pd.DataFrame(rows, columns=["x", "y", "label"])
-    df = df[df["x"].between(x_lo, x_hi)]
+    df = df[df["x"].between(x_lo, x_hi) & df["y"].between(y_lo, y_hi)]
     return df.assign(side=np.where(df["x"] > (x_lo + x_hi) / 2, "left", "right"))
 
 
@@ -267,7 +297,7 @@ def surface_chart(r: Race, paths: dict, follow: int) -> None:
     show_chart(
         optimizer_paths(
             grid,
-            paths_frame(paths, follow),
+            paths_frame(paths, follow, surface.bounds),
             marks_frame(surface, r.start, paths, follow),
             log_value=has_min,
             value_title="f − f_min" if has_min else "f",
@@ -280,8 +310,10 @@ def surface_chart(r: Race, paths: dict, follow: int) -> None:
         + (", on a log scale" if has_min else "")
         + "); each dot is one step. "
         + (
-            "Across the valley the surface is steep, along it shallow: look for steps that "
-            "cross the valley back and forth."
+            "At κ = 1 the valley is a round bowl: every direction is equally steep."
+            if r.terrain.surface == "quadratic" and r.terrain.kappa == 1
+            else "Across the valley the surface is steep, along it shallow: look for steps "
+            "that cross the valley back and forth."
             if r.terrain.surface == "quadratic"
             else "The saddle's ridge is the line y = 0: the surface rises along x and falls "
             "along y."
@@ -301,7 +333,7 @@ def loss_chart(r: Race, paths: dict, follow: int) -> None:
             pd.DataFrame({"step": np.arange(len(p.loss)), "value": value, "optimizer": label})
         )
     df = pd.concat(frames, ignore_index=True)
-    y_title = "f − f_min (log scale)" if has_min else "f"
+    y_title = "f − f_min (log scale)" if has_min else "f (cut at −10)"
     chart = line_chart(
         df,
         x="step",
@@ -311,6 +343,7 @@ def loss_chart(r: Race, paths: dict, follow: int) -> None:
         log_y=has_min,
         y_powers="auto",
         x_integer=True,
+        y_domain=None if has_min else (SADDLE_FLOOR, max(1.0, float(df["value"].max()))),
         title="Height above the minimum, step by step" if has_min else "Height f, step by step",
         x_title="step",
         y_title=y_title,
@@ -318,28 +351,47 @@ def loss_chart(r: Race, paths: dict, follow: int) -> None:
     )
     layers = [chart] + ([vline(follow, f"step {follow}")] if follow < r.steps else [])
     if not has_min:
-        layers.insert(1, hline(0.0, "the saddle point's height"))
-    dropped = (
-        ""
-        if not has_min
-        else (
-            " Values of exactly 0 (the minimum hit to machine precision) have no place on a log "
-            "axis and are left out."
-            if any(np.any(p.loss - surface.min_value <= 0) for p in paths.values())
-            else ""
-        )
-    )
+        layers.insert(1, hline(0.0, "the saddle point's height", show_label=False))
     show_chart(
         layered(*layers, height=420),
         (
             "A straight falling line on this log axis is a constant rate: the distance shrinks "
             "by the same factor every step. "
             if has_min
-            else "Below 0 the path has left the saddle; a flat line at 0 is a path stalled on it. "
+            else "The dashed line at 0 is the saddle point's height: a flat line there is a "
+            "path stalled on it, a line falling away a path that escaped. " + fallen_text(paths)
         )
-        + ("The dashed line is the step shown on the left." if follow < r.steps else "")
-        + dropped,
+        + ("The dashed vertical line is the step shown on the left." if follow < r.steps else "")
+        + (zero_text(paths, surface) if has_min else ""),
     )
+
+
+SADDLE_FLOOR = -10.0  # the saddle is unbounded below: its chart stops here
+
+
+def fallen_text(paths: dict) -> str:
+    """Which saddle paths fell off the bottom of the chart, and at which step."""
+    gone = {
+        label: int(np.argmax(p.loss < SADDLE_FLOOR))
+        for label, p in paths.items()
+        if np.any(p.loss < SADDLE_FLOOR)
+    }
+    if not gone:
+        return ""
+    return (
+        "Below −10 the chart stops: "
+        + ", ".join(f"{label} falls past it at step {k}" for label, k in gone.items())
+        + ". "
+    )
+
+
+def zero_text(paths: dict, surface) -> str:
+    if any(np.any(p.loss - surface.min_value <= 0) for p in paths.values()):
+        return (
+            " Values of exactly 0 (the minimum hit to machine precision) have no place on a "
+            "log axis and are left out."
+        )
+    return ""
 
 
 def vec(a: np.ndarray) -> str:
@@ -411,28 +463,6 @@ def step_formulas(r: Race, paths: dict, follow: int) -> None:
             shown = True
         if not shown:
             st.markdown("Choose at least one optimizer above.")
-
-
-def trace_sentence(label: str, trace: np.ndarray) -> str:
-    """What one optimizer's per-coordinate rates did, from the measured trace."""
-    parts = []
-    for axis, col in (("x", 0), ("y", 1)):
-        t = trace_summary(trace[:, col])
-        if t.rises == 0:
-            moved = "stayed at" if t.last == t.first else f"fell from {nice(t.first)} to"
-            parts.append(f"for {axis} it {moved} {nice(t.last)} and never rose")
-        elif t.lowest_at == 1:
-            parts.append(f"for {axis} it went from {nice(t.first)} up to {nice(t.last)}")
-        elif t.last > t.lowest * 1.01:
-            parts.append(
-                f"for {axis} it fell to {nice(t.lowest)} at step {t.lowest_at}, then rose again "
-                f"to {nice(t.last)}"
-            )
-        else:
-            parts.append(
-                f"for {axis} it fell to {nice(t.lowest)} at step {t.lowest_at} and stayed near it"
-            )
-    return f"**{label}**: " + "; ".join(parts) + "."
 
 
 def adaptive_rates(r: Race, paths: dict) -> None:
@@ -514,11 +544,17 @@ def distance_frame(run) -> pd.DataFrame:
         ("momentum", run.momentum, run.rates.momentum_rate),
     ):
         k = np.arange(len(p.xy))
-        d = np.hypot(p.xy[:, 0], p.xy[:, 1])
+        # a path that lands exactly on the minimum (kappa = 1) is drawn down to the floor
+        d = np.maximum(np.hypot(p.xy[:, 0], p.xy[:, 1]), FLOOR)
         frames.append(pd.DataFrame({"step": k, "distance": d, "run": name, "kind": "measured"}))
         frames.append(
             pd.DataFrame(
-                {"step": k, "distance": d[0] * rate**k, "run": name, "kind": "theory: d₀ rateᵏ"}
+                {
+                    "step": k,
+                    "distance": np.maximum(d[0] * rate**k, FLOOR),
+                    "run": name,
+                    "kind": "theory: d₀ rateᵏ",
+                }
             )
         )
     return pd.concat(frames, ignore_index=True)
@@ -542,42 +578,7 @@ def theory_numbers(run) -> None:
         rf"\text{{rate}} = \frac{{\sqrt{{\kappa}}-1}}{{\sqrt{{\kappa}}+1}} = "
         rf"\frac{{{num(r.kappa**0.5)}-1}}{{{num(r.kappa**0.5)}+1}} = {num(r.momentum_rate)}"
     )
-    st.markdown(contraction_sentence(run))
-
-
-def contraction_sentence(run) -> str:
-    """Theory's rates against the measured contraction and step counts."""
-    r = run.rates
-    if not (np.isfinite(run.measured_gd) and np.isfinite(run.measured_momentum)):
-        return (
-            f"At κ = {r.kappa:g} the valley is round: at the optimal η both methods land on "
-            f"the minimum in {plural(run.steps_gd or 0, 'step')} and "
-            f"{plural(run.steps_momentum or 0, 'step')}, so there is no rate of shrinking to "
-            "measure (theory's rates are 0)."
-        )
-    text = (
-        f"Measured on the paths, the distance to the minimum shrank by a factor of "
-        f"**{nice(run.measured_gd)}** per step with gradient descent (theory "
-        f"{nice(r.gd_rate)}) and **{nice(run.measured_momentum)}** with momentum (theory "
-        f"{nice(r.momentum_rate)}). "
-    )
-    tol = nice(run.tol)
-    if run.steps_gd is None or run.steps_momentum is None:
-        return text + f"Not both came within {tol} of the minimum within the steps run."
-    text += (
-        f"To come within {tol} of the minimum gradient descent took **{run.steps_gd}** steps "
-        f"and momentum **{run.steps_momentum}**: "
-    )
-    if run.steps_gd == run.steps_momentum:
-        return (
-            text + "the same number (at κ = 1 the valley is round and momentum has nothing to add)."
-        )
-    return text + (
-        f"**{nice(run.measured_ratio)}×** fewer with momentum, where the rates predict "
-        f"{nice(run.predicted_ratio)}× (the ratio of their logarithms). "
-        "At its optimal β momentum's two roots coincide, which adds a factor k to rateᵏ: it "
-        "arrives a little later than the rate alone says."
-    )
+    st.markdown(theory_sentence(run))
 
 
 def scan_chart(scan) -> None:
@@ -589,8 +590,7 @@ def scan_chart(scan) -> None:
         ],
         ignore_index=True,
     )
-    gone = df[~np.isfinite(df["ratio"])]
-    df = df.assign(ratio=df["ratio"].where(np.isfinite(df["ratio"]) & (df["ratio"] < 1e6), 1e6))
+    df = df.assign(ratio=df["ratio"].clip(upper=OVERFLOW_DRAWN))
     show_chart(
         layered(
             line_chart(
@@ -603,41 +603,25 @@ def scan_chart(scan) -> None:
                 log_y=True,
                 y_powers=True,
                 points=True,
+                x_domain=(float(scan.etas[0]), float(scan.etas[-1])),
                 title=f"Distance after {scan.steps} steps ÷ distance at the start, against η "
                 f"(β = {scan.beta:g})",
                 x_title="learning rate η (log scale)",
                 y_title="d_end / d_start (log scale)",
             ),
-            hline(1.0, "no closer than the start"),
+            hline(1.0, "as far as at the start"),
             vline(scan.limit_gd, f"2/λ_max = {nice(scan.limit_gd)}"),
-            vline(scan.limit_momentum, f"2(1+β)/λ_max = {nice(scan.limit_momentum)}"),
+            vline(
+                scan.limit_momentum,
+                f"2(1+β)/λ_max = {nice(scan.limit_momentum)}",
+                label_at="bottom",
+            ),
         ),
-        scan_caption(scan, gone),
+        scan_sentence(scan),
     )
 
 
-def scan_caption(scan, gone) -> str:
-    def where(first, limit, name):
-        if first is None:
-            return f"no η tried made {name} diverge"
-        return (
-            f"{name} first ends farther away than it started at η = {nice(first)}, "
-            f"just past its limit {nice(limit)}"
-            if first > limit
-            else f"{name} first ends farther away at η = {nice(first)}, at or below its "
-            f"limit {nice(limit)}"
-        )
-
-    text = (
-        "Each point is a separate run. Below 1 the run got closer; above 1 it diverges. Here "
-        + where(scan.first_diverging_gd, scan.limit_gd, "gradient descent")
-        + "; "
-        + where(scan.first_diverging_momentum, scan.limit_momentum, "momentum")
-        + "."
-    )
-    if len(gone):
-        text += " Runs that overflowed are drawn at the top of the axis, 10⁶."
-    return text
+OVERFLOW_DRAWN = 1e6  # runs that grew beyond this (or overflowed) are drawn here
 
 
 @st.fragment
@@ -666,7 +650,13 @@ def theory_section() -> None:
                 y_title="|p − p*| (log scale)",
             ),
             "Solid: the path; dashed: theory's straight line d₀·rateᵏ. A steeper line is a "
-            "faster method: gradient descent's rate depends on κ, momentum's only on √κ.",
+            "faster method: gradient descent's rate depends on κ, momentum's only on √κ."
+            + (
+                f" At κ = 1 both land on the minimum in one step; the lines drop to "
+                f"{nice(FLOOR)}, the floor of this axis."
+                if kappa == 1
+                else ""
+            ),
         )
     with right:
         theory_numbers(run)
@@ -695,8 +685,14 @@ def first_steps_caption(steps: dict, beta1: float, beta2: float) -> str:
         f"With bias correction every step is **{nice(with_bc[0])}** η, from the first. "
         f"Without it the first step is (1 − β₁) / √(1 − β₂) = {nice(first)} η"
     )
-    if without[peak] > without[0] * 1.01:
+    if without[peak] > without[0] * 1.01 and peak < len(without) - 1:
         text += f", and the steps grow to **{nice(without[peak])}** η at step {peak + 1}"
+        return text + f"; after {len(without)} steps they are {nice(without[-1])} η."
+    if without[-1] > without[0] * 1.01:
+        return (
+            text
+            + f", and the steps are still growing: {nice(without[-1])} η at step {len(without)}."
+        )
     return text + f"; after {len(without)} steps they are {nice(without[-1])} η."
 
 
@@ -732,9 +728,9 @@ def scale_caption(checks: dict) -> str:
         return text + f"Adam's paths on f and on 1000 f agree to within {nice(worst)} everywhere."
     where = ", ".join(f"{SURFACE_LABELS[n].split(':')[0]} ({nice(d)})" for n, d in apart.items())
     return text + (
-        f"Adam's paths agree to round-off except on: {where}. There the path is chaotic: the "
-        "tiny ε in √v̂ + ε weighs 1,000 times less on 1000 f, and the path amplifies that "
-        "difference."
+        f"Adam's paths agree to within {nice(SAME_PATH)} except on: {where}. The one term "
+        "that does change is ε in √v̂ + ε, which weighs 1,000 times less on 1000 f; on these "
+        "paths that small difference grew over the steps."
     )
 
 
@@ -797,13 +793,12 @@ RACE_DEFAULT = RaceSetup()
 
 
 def mnist_controls() -> RaceSetup | None:
-    c1, c2, c3, c4 = st.columns([3, 1, 1, 1])
-    with c1:
-        names = widgets.pills(
-            "Optimizers", "m_opt", tuple(DEFAULT_ETAS), RACE_DEFAULT.optimizers, LABELS
-        )
+    names = widgets.pills(
+        "Optimizers", "m_opt", tuple(DEFAULT_ETAS), RACE_DEFAULT.optimizers, LABELS
+    )
+    c2, c3, c4, _ = st.columns([1, 1, 1, 1])
     with c2:
-        layers = widgets.stepped("Hidden layers (30 units)", "m_layers", LAYER_CHOICES, 3)
+        layers = widgets.stepped("Hidden layers of 30", "m_layers", LAYER_CHOICES, 3)
     with c3:
         n_train = widgets.stepped(
             "Training digits", "m_n", N_TRAIN_CHOICES, 2000, format_func="{:,}".format
@@ -864,6 +859,11 @@ def race_charts(setup, results) -> None:
         )
     with right:
         cost = history_frame(by_label, "eval_cost").rename(columns={"run": "optimizer"})
+        rose = [
+            LABELS[n]
+            for n, r in zip(names, results)
+            if len(r.history.eval_cost) > 1 and r.history.eval_cost[-1] > r.history.eval_cost[0]
+        ]
         show_chart(
             line_chart(
                 cost,
@@ -877,7 +877,13 @@ def race_charts(setup, results) -> None:
                 x_title="epoch",
                 y_title="cross-entropy cost",
             ),
-            "The cost falls before the accuracy moves: it also rewards being less wrong.",
+            "Cross-entropy on the validation digits: it rewards being less wrong, so it can "
+            "fall while the accuracy stands still. "
+            + (
+                f"{plural_names(rose)} ended with a higher cost than it started with."
+                if rose
+                else "Every run ended with a lower cost than it started with."
+            ),
         )
     gaps = gap_frame(names, results)
     show_chart(
@@ -901,8 +907,8 @@ def race_charts(setup, results) -> None:
         ),
         "Above the dashed line the last hidden layer's weights moved further, relative to "
         "their size, than the first layer's during that epoch; below it the first moved "
-        "further. Each point compares the two layers' ‖ΔW‖ / ‖W‖ (the update over the "
-        "epoch's last few steps).",
+        "further. Each point compares the two layers' ‖ΔW‖ / ‖W‖, the size of one update "
+        "relative to the weights, averaged over the epoch's last few steps.",
     )
     per_layer = update_frame(names, results)
     if len(per_layer):
@@ -924,16 +930,30 @@ def mnist_section() -> None:
     n = len(setup.optimizers)
     results = mnist_runs(setup.experiments(), f"Training {plural(n, 'network')}")
     race_charts(setup, results)
-    st.markdown("**The gap, optimizer by optimizer.**")
+    rows = race_table(setup.optimizers, results)
+    gaps = [(n, layer_gap(r.history, r.diverged_at)) for n, r in zip(setup.optimizers, results)]
+    st.markdown("**The gap, optimizer by optimizer.** " + gap_overview(gaps))
     st.markdown(
         "\n".join(
-            f"- {gap_sentence(name, layer_gap(r.history, r.diverged_at))}"
-            for name, r in zip(setup.optimizers, results)
+            f"- {gap_sentence(name, gap)}" + stuck_note(row) for (name, gap), row in zip(gaps, rows)
         )
     )
-    rows = race_table(setup.optimizers, results)
     st.markdown("**The race.** " + race_summary(rows))
     race_dataframe(rows)
+
+
+def stuck_note(row) -> str:
+    """A run that never learned: its update sizes describe a network stuck near chance."""
+    if row.learned or row.diverged_at is not None or not np.isfinite(row.best_accuracy):
+        return ""
+    return (
+        f" This run did not learn (best validation accuracy {100 * row.best_accuracy:.1f}%), "
+        "so these are the updates of a network stuck near chance."
+    )
+
+
+def plural_names(labels: list[str]) -> str:
+    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
 
 
 def race_dataframe(rows) -> None:
