@@ -51,6 +51,8 @@ def _axis(channel, field: str, title: str, log: bool, kind: str = "Q", domain=No
         scale["type"] = "log"
     if domain is not None:
         scale["domain"] = list(domain)
+        if log:  # a log scale rounds its domain out to whole decades unless told not to
+            scale["nice"] = False
     return enc.scale(**scale) if scale else enc
 
 

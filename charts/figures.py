@@ -154,6 +154,10 @@ def optimizer_paths(
         log_value=log_value,
         height=height,
     )
+    # the grey scale's legend lies under the map, so the optimizers' legend has the height
+    ground = ground.encode(
+        color=ground.encoding.color.legend(orient="bottom", direction="horizontal")
+    )
     lines = line_chart(
         paths,
         x="x",

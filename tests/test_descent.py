@@ -209,7 +209,8 @@ def test_reversals_of_a_straight_and_a_zig_zag_path():
 def summary(label, **kw) -> PathSummary:
     base = dict(
         label=label, steps=100, final_gap=1e-3, final_f=1e-3, reached_at=None, minimum=0,
-        final_distance=0.01, reversals=0.0, detour=1.0, escaped_at=None, settled=1e-3, diverged_at=None,
+        final_distance=0.01, reversals=0.0, detour=1.0, escaped_at=None, settled=1e-3,
+        diverged_at=None,
     )  # fmt: skip
     return PathSummary(**{**base, **kw})
 
