@@ -24,7 +24,7 @@ PROBLEMS = [
         "Early layers barely learn; sometimes gradients blow up",
         "backpropagation multiplies one factor w·σ′(z) per layer",
         "better activations, initialization and normalization",
-        ("vanishing-gradients",),
+        ("vanishing-gradients", "batch-norm"),
     ),
     (
         "Saturating and non-zero-centred activations",
@@ -37,6 +37,13 @@ PROBLEMS = [
         "Var(z) = nᵢₙ · Var(w) · E[x²] grows or shrinks layer by layer",
         "Xavier and He initialization",
         ("weight-initialization",),
+    ),
+    (
+        "Gradient descent zig-zags, stalls at saddles and never settles",
+        "one learning rate for every direction; the gradient vanishes at a saddle point; "
+        "mini-batch gradients are noisy",
+        "momentum, Nesterov, Adagrad, RMSProp, Adam",
+        ("optimizers",),
     ),
 ]
 
