@@ -388,3 +388,40 @@ def layered(*charts, title: str | None = None, height: int = HEIGHT) -> alt.Laye
     if title is not None:
         out = out.properties(title=title)
     return out.properties(height=height)
+
+
+@recipe
+def matrix_panels(
+    df: pd.DataFrame,
+    *,
+    row: str,
+    col: str,
+    group: str,
+    text: str,
+    panel: str,
+    title: str,
+    panel_order=None,
+    cell: int = 34,
+    columns: int = 3,
+) -> alt.FacetChart:
+    """Small matrices side by side, one panel per ``panel`` value: each cell (row, col) shows
+    ``text`` and is coloured by ``group`` (cells of one colour are averaged together), so that
+    several ways of grouping one matrix can be compared by eye. No legend: the caption says
+    what a colour means."""
+    order = list(panel_order) if panel_order is not None else list(dict.fromkeys(df[panel]))
+    n_rows, n_cols = df[row].nunique(), df[col].nunique()
+    base = alt.Chart(df).encode(
+        x=alt.X(f"{col}:O").title("unit (column)").axis(labelAngle=0),
+        y=alt.Y(f"{row}:O").title("sample (row)"),
+        tooltip=_tooltip(df, [panel, row, col, text, group], ".3g"),
+    )
+    cells = base.mark_rect(stroke="white", strokeWidth=2).encode(
+        color=alt.Color(f"{group}:N").scale(scheme="pastel1").legend(None)
+    )
+    labels = base.mark_text(fontSize=11).encode(text=f"{text}:N")
+    return (
+        alt.layer(cells, labels)
+        .properties(width=cell * n_cols, height=cell * n_rows)
+        .facet(facet=alt.Facet(f"{panel}:N").sort(order).title(None), columns=columns)
+        .properties(title=title)
+    )
