@@ -425,3 +425,32 @@ def matrix_panels(
         .facet(facet=alt.Facet(f"{panel}:N").sort(order).title(None), columns=columns)
         .properties(title=title)
     )
+
+
+@recipe
+def dot_strip(
+    df: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    color: str,
+    title: str,
+    x_title: str,
+    y_title: str,
+    color_title: str,
+    y_order=None,
+    height: int = HEIGHT,
+) -> alt.Chart:
+    """One row of dots per ``y`` category (e.g. a unit, before and after a transform), each dot
+    one value, coloured by ``color``: where the values of each row lie and how far they spread."""
+    return (
+        alt.Chart(df)
+        .mark_point(filled=True, size=70, opacity=0.8)
+        .encode(
+            x=alt.X(f"{x}:Q").title(x_title),
+            y=alt.Y(f"{y}:N").title(y_title).sort(list(y_order) if y_order else None),
+            color=_colour(df, color, color_title),
+            tooltip=_tooltip(df, [y, color, x], ".3g"),
+        )
+        .properties(title=title, height=height)
+    )

@@ -43,8 +43,8 @@ from typing import NamedTuple
 import numpy as np
 
 from explain.activation_verdicts import accuracy_noise
-from explain.nn.datasets import Dataset, load_mnist
-from explain.nn.initializers import WEIGHT_INIT_LABELS, scaled_gaussian
+from explain.nn.datasets import load_mnist
+from explain.nn.initializers import scaled_gaussian
 from explain.nn.layers import (
     METHODS,
     NormRecord,
@@ -52,7 +52,7 @@ from explain.nn.layers import (
     normalize,
     update_running,
 )
-from explain.nn.network import NetworkSpec, forward, init_params
+from explain.nn.network import NetworkSpec, Params, forward, init_params
 from explain.nn.training import Divergence, TrainConfig, TrainResult, train
 from explain.words import amount, names
 
@@ -73,7 +73,9 @@ METHOD_LABELS = {
     "layer": "layer norm",
     "group": "group norm",
 }
-INIT_LABELS = {k: WEIGHT_INIT_LABELS[k] for k in ("small", "scaled", "normal")}
+# The grid's initializations, all written as the Gaussian they draw from (the engine's
+# WEIGHT_INIT_LABELS says "Gaussian, σ = 0.01", whose comma reads badly in a list).
+INIT_LABELS = {"small": "N(0, 0.01²)", "scaled": "N(0, 1/n_in)", "normal": "N(0, 1)"}
 
 
 def _check_positive(sizes: tuple[int, ...], *counts: int) -> None:
@@ -90,37 +92,28 @@ def _check_eta(*etas: float) -> None:
 
 
 @lru_cache(maxsize=8)
-def _source(seed: int) -> tuple[Array, np.random.Generator]:
-    """v = x W^1 of every training digit for one draw of the first layer's weights (8000, 100),
-    read-only; and the generator, positioned after that draw (copied by each caller)."""
-    rng = np.random.default_rng(seed)
-    W = scaled_gaussian(784, SOURCE_WIDTH, rng=rng)
+def layer_source(seed: int) -> Array:
+    """v = x W^1 (8000, 100) of every training digit for the first layer's weights W^1 ~
+    N(0, 1/784) (Nielsen's initialization) drawn from ``seed``; cached, so read-only."""
+    W = scaled_gaussian(784, SOURCE_WIDTH, rng=np.random.default_rng(seed))
     v = load_mnist().train.x @ W
     v.flags.writeable = False
-    return v, rng
+    return v
 
 
 def layer_inputs(batch_size: int, units: int, *, seed: int) -> tuple[Array, Array, Array]:
     """A mini-batch of a real layer's inputs: (digits (N,), unit indices (D,), v (N, D)).
 
-    v = x W^1 for ``batch_size`` training digits drawn without replacement, and the first
-    ``units`` of the 100 units, with W^1 ~ N(0, 1/784) (Nielsen's initialization), all drawn
-    from ``seed``: the same seed gives the same digits and numbers in every section.
+    v = x W^1 (see ``layer_source``) for ``batch_size`` training digits drawn without
+    replacement and the first ``units`` of the 100 units, both from ``seed``: the same seed
+    gives the same digits and numbers in every section.
     """
     n = len(load_mnist().train)
     if not 1 <= batch_size <= n or not 1 <= units <= SOURCE_WIDTH:
         raise ValueError(f"need 1 <= batch_size <= {n} and 1 <= units <= {SOURCE_WIDTH}")
-    v_all, rng = _source(seed)
-    digits = _copy(rng).choice(n, size=batch_size, replace=False)
+    digits = np.random.default_rng([seed, 1]).choice(n, size=batch_size, replace=False)
     cols = np.arange(units)
-    return digits, cols, v_all[np.ix_(digits, cols)]
-
-
-def _copy(rng: np.random.Generator) -> np.random.Generator:
-    """A generator in the same state, so a cached one is never advanced."""
-    out = np.random.default_rng()
-    out.bit_generator.state = rng.bit_generator.state
-    return out
+    return digits, cols, layer_source(seed)[np.ix_(digits, cols)]
 
 
 # --- 1. the transform, step by step ----------------------------------------------------------
@@ -189,6 +182,12 @@ def transform_sentence(demo: TransformDemo) -> str:
             "With a single digit in the batch, each unit's batch mean is its own value and its "
             f"variance 0, so x̂ = 0 and y = β = {_num(demo.beta[0])} whatever the digit: "
             "the layer passes on nothing about its input."
+        )
+    if n == 2:
+        size = np.abs(demo.xhat)
+        return (
+            f"With two digits, every x̂ is ±{_span(size, 4).replace(' to ', ' to ±')}: each "
+            "unit passes on only which of the two digits gave it the larger v, and y is β ± γ."
         )
     xm, xv = demo.xhat.mean(axis=0), demo.xhat.var(axis=0)
     ym, ys = demo.y.mean(axis=0), demo.y.std(axis=0)
@@ -278,8 +277,8 @@ def inference_demo(
     if train_batch < 2:
         raise ValueError("running averages need training batches of at least 2 digits")
     digits, cols, v = layer_inputs(batch_size, units, seed=seed)
-    v_all = _source(seed)[0][:, cols]
-    rng = np.random.default_rng([seed, 1])  # the pass and the other digits: their own stream
+    v_all = layer_source(seed)[:, cols]
+    rng = np.random.default_rng([seed, 2])  # the pass and the other digits: their own stream
     mean, var, steps = running_statistics(v_all, train_batch, momentum, rng=rng)
     g, b = np.full(units, float(gamma)), np.full(units, float(beta))
     others = rng.choice(np.setdiff1d(np.arange(len(v_all)), digits), batch_size - 1, False)
@@ -310,14 +309,15 @@ def inference_demo(
 def inference_sentence(demo: InferenceDemo) -> str:
     """Whether the running averages match the population's, and what the first digit's output
     does when the rest of its batch changes, in each mode (measured, not assumed)."""
-    mean_gap = float(np.max(np.abs(demo.running_mean - demo.population_mean)))
+    sd = np.sqrt(demo.population_var)
+    mean_gap = float(np.max(np.abs(demo.running_mean - demo.population_mean) / sd))
     var_ratio = demo.running_var / demo.population_var
     moved = float(np.max(np.abs(demo.y_train_other[0] - demo.y_train[0])))
     still = float(np.max(np.abs(demo.y_infer_other[0] - demo.y_infer[0])))
     text = (
         f"After {demo.steps:,} training steps the running means are within "
-        f"{amount(mean_gap)} of the means over all 8,000 training digits, and the running "
-        f"variances {_span(var_ratio)} times theirs. "
+        f"{amount(mean_gap)} standard deviations of the means over all 8,000 training digits, "
+        f"and the running variances are {_span(var_ratio)} times theirs. "
     )
     if len(demo.digits) == 1:
         return text + "With one digit there is no rest of the batch to change."
@@ -331,6 +331,12 @@ def inference_sentence(demo: InferenceDemo) -> str:
 
 
 # --- 2. tiny batches at inference ------------------------------------------------------------
+
+
+# Measured on the default (seed 0): the trained network scores 87.0% with its running
+# averages; with each evaluation batch's own statistics, 10.8% at 1 digit, 58.8% at 2, 75.1%
+# at 4, 83.2% at 8, 86.6% at 16, 89.0% at 64 and 88.3% at 1,000 (seeds 1 and 2 alike).
+# 0.6 s cold.
 
 
 @dataclass(frozen=True)
@@ -365,19 +371,23 @@ class EvalSetup:
 class EvalBatchEffect(NamedTuple):
     """Validation accuracy of one trained batch-norm network per evaluation batch size.
 
-    sizes (K,); running (K,): with the running averages (the same network for every size, so
-    the same accuracy; measured per size anyway); batch (K,): each evaluation batch normalized
-    with its own statistics (the last batch holds the remainder when the size does not divide
-    1,000). majority: the share of the commonest digit among the validation digits, the best a
-    network that gives every digit the same answer can score. Both arrays are empty if
-    training diverged (``diverged_at``).
+    sizes (K,) ascending; running (K,): with the running averages (the same network for every
+    size, so the same accuracy; measured per size anyway); batch (K,): each evaluation batch
+    normalized with its own statistics (the last batch holds the remainder when the size does
+    not divide 1,000). answers (K,): how many different digits the network answers with its
+    own statistics at each size (1: every digit gets the same answer). majority: the share of
+    the commonest digit among the validation digits, the best a network that gives every
+    digit the same answer can score. params: the trained network. The arrays are empty and
+    params None if training diverged (``diverged_at``).
     """
 
     setup: EvalSetup
     sizes: Array
     running: Array
     batch: Array
+    answers: Array
     majority: float
+    params: Params | None
     diverged_at: Divergence | None
 
 
@@ -386,31 +396,43 @@ def eval_batch_effect(setup: EvalSetup = EvalSetup()) -> EvalBatchEffect:
     result = _train(setup.spec, setup.config, setup.n_train, setup.seed)
     val = load_mnist().validation
     majority = float(np.bincount(val.labels).max() / len(val))
-    sizes = np.array(setup.eval_sizes)
+    sizes = np.array(sorted(set(setup.eval_sizes)))
     if result.diverged_at is not None:
         none = np.array([])
-        return EvalBatchEffect(setup, sizes, none, none, majority, result.diverged_at)
-    running = [chunked_accuracy(setup.spec, result.params, val, s, train=False) for s in sizes]
-    batch = [chunked_accuracy(setup.spec, result.params, val, s, train=True) for s in sizes]
-    return EvalBatchEffect(setup, sizes, np.array(running), np.array(batch), majority, None)
+        return EvalBatchEffect(setup, sizes, none, none, none, majority, None, result.diverged_at)
+    spec, params = setup.spec, result.params
+    running = [chunked_answers(spec, params, val.x, s, train=False) for s in sizes]
+    batch = [chunked_answers(spec, params, val.x, s, train=True) for s in sizes]
+    return EvalBatchEffect(
+        setup,
+        sizes,
+        np.array([np.mean(a == val.labels) for a in running]),
+        np.array([np.mean(a == val.labels) for a in batch]),
+        np.array([len(np.unique(a)) for a in batch]),
+        majority,
+        params,
+        None,
+    )
 
 
-def chunked_accuracy(spec: NetworkSpec, params, data: Dataset, size: int, *, train: bool) -> float:
-    """Accuracy on ``data`` evaluated in consecutive batches of ``size``; ``train`` normalizes
-    each batch with its own statistics (batch norm's training mode), else with the running
-    averages. The network has no dropout, so training mode draws nothing random."""
-    hits = 0
+def chunked_answers(
+    spec: NetworkSpec, params: Params, x: Array, size: int, *, train: bool
+) -> Array:
+    """The network's answer (N,) for each row of x (N, 784), evaluated in consecutive batches
+    of ``size``; ``train`` normalizes each batch with its own statistics (batch norm's
+    training mode), else with the running averages. Without dropout nothing is random."""
+    out = []
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-        for start in range(0, len(data), size):
-            x = data.x[start : start + size]
-            z = forward(spec, params, x, train=train).zs[-1]
-            hits += int(np.sum(np.argmax(z, axis=1) == data.labels[start : start + size]))
-    return hits / len(data)
+        for start in range(0, len(x), size):
+            z = forward(spec, params, x[start : start + size], train=train).zs[-1]
+            out.append(np.argmax(z, axis=1))
+    return np.concatenate(out)
 
 
 def eval_batch_sentence(effect: EvalBatchEffect) -> str:
-    """The running averages' accuracy, then batch statistics at the smallest and largest
-    evaluation batch, and the smallest batch from which they are within noise of it."""
+    """The running averages' accuracy; batch statistics at an evaluation batch of one digit,
+    at the sizes where they fall short of the running averages by more than noise, and from
+    which size on they do as well."""
     if effect.diverged_at is not None:
         return f"Training {effect.diverged_at}, so there is no network to evaluate."
     ref = float(effect.running[0])
@@ -424,7 +446,7 @@ def eval_batch_sentence(effect: EvalBatchEffect) -> str:
         for s, a in zip(effect.sizes, effect.batch)
         if abs(100 * (a - ref)) <= accuracy_noise(100 * a, 100 * ref, N_EVAL)
     ]
-    return text + " " + _close_phrase(effect, close)
+    return text + _close_phrase(effect, close)
 
 
 def _close_phrase(effect: EvalBatchEffect, close: list[int]) -> str:
@@ -440,8 +462,10 @@ def _close_phrase(effect: EvalBatchEffect, close: list[int]) -> str:
         )
     last = f"{_pct(float(effect.batch[-1]))} at {int(effect.sizes[-1]):,}"
     if not close:
-        return text + "At no batch size tried does a batch's own statistics do as well as the "
-        +f"running averages ({last})."
+        return text + (
+            "At no batch size tried do a batch's own statistics do as well as the running "
+            f"averages ({last})."
+        )
     if all(s < close[0] for s, _ in short):
         return text + (
             f"From batches of {close[0]:,} on, a batch's own statistics do as well as the "
@@ -454,16 +478,16 @@ def _close_phrase(effect: EvalBatchEffect, close: list[int]) -> str:
 
 
 def _smallest_batch(effect: EvalBatchEffect) -> str:
-    """The sentence for the smallest evaluation batch (a batch of one said as such)."""
-    s, a = int(effect.sizes[0]), float(effect.batch[0])
-    if s == 1:
-        chance = a <= effect.majority + 1e-12
+    """The sentence for evaluation batches of one digit ('' if that size was not tried)."""
+    if int(effect.sizes[0]) != 1:
+        return ""
+    a, k = float(effect.batch[0]), int(effect.answers[0])
+    if k == 1:  # then the accuracy is one digit's share, at most the commonest digit's
         return (
-            f"With each digit normalized alone, every x̂ is 0 and every digit gets the same "
-            f"answer: {_pct(a)}"
-            + (", no better than always naming the commonest digit." if chance else ".")
+            "With each digit normalized alone, every x̂ is 0 and every digit gets the same "
+            f"answer: {_pct(a)}, no better than always naming the commonest digit. "
         )
-    return f"With each batch's own statistics, batches of {s} score {_pct(a)}."
+    return f"With each digit normalized alone, only {k} different answers come out: {_pct(a)}. "
 
 
 def _range(values: Array) -> str:
@@ -611,6 +635,31 @@ def _eta(eta: float) -> str:
 # --- 4. robustness to the initial weights and the learning rate ------------------------------
 
 
+# The grid's defaults, measured (seed 0; seeds 1 and 2 in brackets where they differ much).
+# Final validation accuracy after 2 epochs over 4,000 digits, [784, 100, 100, 100, 10]:
+#
+#                      eta:   0.03   0.3    3      30
+#   plain  N(0, 0.01²)        11%    11%    11%    11%
+#          N(0, 1/n_in)       11%    11%    11%     9%
+#          N(0, 1)            32%    62%    59%    11%
+#   batch  N(0, 0.01²)        84%    84%    80%    15% (49%, 22%)
+#          N(0, 1/n_in)       85%    89%    84%    11%
+#          N(0, 1)            36%    76%    85%    48%
+#
+# Three hidden layers, so the plain sigmoid network shows the vanishing gradient: with
+# N(0, 1/n_in) it does not learn at any rate in 2 epochs (Nielsen's network of chapter 5
+# needs many epochs), while N(0, 1) weights, large enough to offset the sigmoid's 1/4 slope,
+# learn partly. With batch norm the initial scale hardly matters, but the rate that suits it
+# does: batch norm makes each layer's output independent of the scale of its weights, so the
+# same eta moves large weights less (the effective step is eta / ||w||²). N(0, 1) weights are
+# 28 times N(0, 1/n_in) in the first layer and 10 times in the others, and do best at eta 3
+# (36% at 0.03); N(0, 0.01²) weights are smaller and already learn at 0.03. Eta 30 is too
+# much for batch norm from the two smaller initializations. Nothing diverges: sigmoid units
+# and a softmax computed in log space cannot overflow. Two hidden layers instead of three
+# let the plain network learn at N(0, 1/n_in) (52% at eta 1 in one epoch), which blurs the
+# lesson. 24 runs: 7.6 s cold, under the page's 20 s.
+
+
 @dataclass(frozen=True)
 class GridSetup:
     """Every (initialization, learning rate) pair, trained with and without batch norm.
@@ -717,7 +766,8 @@ def grid_sentence(grid: Grid) -> str:
     total = len(normed)
     good_n, good_p = _count(normed, "learned"), _count(plain, "learned")
     text = (
-        f"With batch norm {good_n} of the {total} settings reach {GOOD:.0%} validation "
+        f"With batch norm {good_n} of the {total} settings "
+        f"{'reaches' if good_n == 1 else 'reach'} {GOOD:.0%} validation "
         f"accuracy in {_plural(grid.setup.epochs, 'epoch')}; without it, {good_p}."
     )
     text += " " + _failures("Without batch norm", plain)
@@ -730,34 +780,47 @@ def _count(cells: list[GridCell], outcome: str) -> int:
 
 
 def _failures(who: str, cells: list[GridCell]) -> str:
-    """'Without batch norm 9 settings stay near chance (below 20%) and 1 diverged (N(0, 1),
-    η = 30, at epoch 1).' Cells are named when there are at most three of a kind."""
+    """'Without batch norm, 9 stay near chance (below 20%) and 3 stop short (between 20% and
+    80%: N(0, 1) at η = 0.03, 0.3 and 3).' Cells are named when at most four fail alike."""
     parts = []
-    for outcome, phrase in (
-        ("stuck", f"stay{{s}} near chance (below {CHANCE:.0%})"),
-        ("partly", f"learn{{s}} only partly (below {GOOD:.0%})"),
-        ("diverged", "diverged"),
+    for outcome, one, many, band in (
+        ("stuck", "stays near chance", "stay near chance", f"below {CHANCE:.0%}"),
+        ("partly", "stops short", "stop short", f"between {CHANCE:.0%} and {GOOD:.0%}"),
+        ("diverged", "diverged", "diverged", None),
     ):
         hit = [c for c in cells if c.outcome == outcome]
         if not hit:
             continue
-        many = len(hit) > 1
-        verb = phrase.format(s="" if many else "s")
-        said = f"{len(hit)} {'settings' if many else 'setting'} {verb}"
-        if len(hit) <= 3:
-            said += f" ({'; '.join(_named(c) for c in hit)})"
-        parts.append(said)
+        band = _when([c.diverged_at for c in hit]) if band is None else band
+        said = f"{len(hit)} {one if len(hit) == 1 else many}"
+        named = _where(hit) if len(hit) <= 4 else ""
+        inside = ": ".join(x for x in (band, named) if x)
+        parts.append(f"{said} ({inside})" if inside else said)
     if not parts:
-        return f"{who} every setting reaches {GOOD:.0%}."
+        return f"{who}, every setting reaches {GOOD:.0%}."
     return f"{who}, {names(parts)}."
 
 
-def _named(cell: GridCell) -> str:
-    if cell.diverged_at is None:
-        return cell.where
-    if cell.diverged_at.epoch == 0:
-        return f"{cell.where}, at initialization"
-    return f"{cell.where}, at epoch {cell.diverged_at.epoch}"
+def _where(cells: list[GridCell]) -> str:
+    """'N(0, 1) at η = 0.03, 0.3 and 3; N(0, 0.01²) at η = 30', grouped by initialization in
+    the order met."""
+    inits = list(dict.fromkeys(c.init for c in cells))
+    parts = []
+    for init in inits:
+        etas = [amount(c.eta) for c in cells if c.init == init]
+        parts.append(f"{INIT_LABELS.get(init, init)} at η = {names(etas)}")
+    return "; ".join(parts)
+
+
+def _when(divergences: list[Divergence]) -> str:
+    """'in epoch 1', 'in epochs 1 to 3' or 'at initialization' for diverged runs."""
+    epochs = sorted({d.epoch for d in divergences})
+    if epochs == [0]:
+        return "at initialization"
+    if len(epochs) == 1:
+        return f"in epoch {epochs[0]}"
+    lo = "initialization" if epochs[0] == 0 else f"epoch {epochs[0]}"
+    return f"between {lo} and epoch {epochs[-1]}"
 
 
 def _cellwise(plain: list[GridCell], normed: list[GridCell]) -> str:
@@ -768,11 +831,11 @@ def _cellwise(plain: list[GridCell], normed: list[GridCell]) -> str:
         ahead += verdict > 0
         level += verdict == 0
         if verdict < 0:
-            behind.append(b.where)
+            behind.append(b)
     text = f"Cell by cell, batch norm is ahead in {ahead} and level in {level} (within noise)"
     if not behind:
         return text + "; it is behind in none."
-    return text + f"; it is behind in {len(behind)}: {'; '.join(behind)}."
+    return text + f"; it is behind in {len(behind)}: {_where(behind)}."
 
 
 def _compare(a: float | None, b: float | None) -> int:
@@ -791,6 +854,28 @@ def _plural(n: int, word: str) -> str:
 
 
 # --- 5. mini-batch size ----------------------------------------------------------------------
+
+# The sweep's defaults, measured (seed 0; seeds 1 and 2 agree on every verdict). Final
+# validation accuracy after one pass over 4,000 digits at eta 0.3, [784, 100, 100, 10]:
+#
+#   batch size:        2      4      8      16     32     64
+#   batch norm        43%    84%    89%    89%    89%    88%
+#   layer norm        81%    83%    86%    78%    79%    72%
+#   group norm (4)    83%    83%    85%    78%    78%    73%
+#   no normalization  86%    85%    79%    70%    46%    18%
+#
+# The same examples at every size, so a batch of 64 takes 63 steps and a batch of 2 takes
+# 2,000: without normalization small batches win; batch norm learns most per step. At 2 it
+# falls far behind: two values normalized to mean 0 and variance 1 are -1 and +1, so each
+# unit passes on a single bit (which digit is larger). The loss is in training, not only at
+# inference: given the exact statistics of the 4,000 training digits instead of its running
+# averages, the network trained on pairs still scores only 52%. One rate for every size
+# ("fixed") keeps the comparison about the batch statistics; scaling it with sqrt(B) or B
+# (reference 16) gives batch norm 51% and 60% at 2 against group norm's 87%, the same
+# verdict, but the larger rates at 64 hurt layer and group norm (44% to 58%). Ten groups of
+# 10 instead of four of 25 change group norm by at most a point. 24 runs: 8.6 s cold (2.7 s
+# of it the reference without normalization).
+
 
 ETA_SCALINGS = {"fixed": 0.0, "sqrt": 0.5, "linear": 1.0}
 
@@ -930,20 +1015,27 @@ def batch_size_sentence(result: BatchSizes) -> str:
         return "Comparing with Wu and He needs batch norm and group (or layer) norm. " + _at(
             result, sizes[-1]
         )
-    bn, rv = _acc(v.batch), _acc(v.rival)
     label = METHOD_LABELS[v.other]
-    head = f"At mini-batches of {v.smallest}, batch norm scores {bn} and {label} {rv}"
-    if v.code == "not_behind":
+    bn = "batch norm diverged" if v.batch is None else f"batch norm scores {_pct(v.batch)}"
+    rival = _acc(v.rival) if v.batch is not None else f"scores {_acc(v.rival)}"
+    head = f"At mini-batches of {v.smallest}, {bn} and {label} {rival}"
+    if v.batch is None and v.rival is None:
+        text = f"At mini-batches of {v.smallest} both batch norm and {label} diverged."
+    elif v.code == "not_behind":
         ahead = _compare(v.batch, v.rival) > 0
         text = (
             f"{head}: {'batch norm is ahead' if ahead else 'level within noise'}, so we do not "
             "reproduce Wu and He's (2018) finding that batch norm falls behind at small batches."
         )
     elif v.code == "reproduced":
+        best = (
+            "its best at any batch size"
+            if v.rival_best_at == v.smallest
+            else f"within noise of its best ({_acc(v.rival_best)} at {v.rival_best_at})"
+        )
         text = (
-            f"{head}, within noise of its best ({_acc(v.rival_best)} at {v.rival_best_at}): as "
-            f"Wu and He (2018) found, batch norm falls behind at small batches while {label} "
-            "holds."
+            f"{head}, {best}: as Wu and He (2018) found, batch norm falls behind at small "
+            f"batches while {label} holds."
         )
     else:
         text = (

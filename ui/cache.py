@@ -40,6 +40,17 @@ from explain.nn.datasets import load_mnist
 from explain.nn.network import NetworkSpec, init_params
 from explain.nn.surfaces import grid
 from explain.nn.training import TrainResult
+from explain.normalization import (
+    BatchSizeSetup,
+    EvalSetup,
+    GridSetup,
+    axes_demo,
+    eval_batch_effect,
+    inference_demo,
+    run_batch_sizes,
+    run_grid,
+    transform_demo,
+)
 from explain.propagation import DeepSetup, PropagationStats, propagation_stats
 from explain.symmetry import SymmetryRun, symmetry_run
 from explain.unstable import (
@@ -258,3 +269,74 @@ def adam_checks(beta1: float, beta2: float, steps: int = 60):
         for name in SURFACE_NAMES
     }
     return adam_first_steps(beta1, beta2, steps), checks
+
+
+# --- the normalization page ---------------------------------------------------------------
+
+
+def progressed(fn, setup, label: str):
+    """``fn(setup, ENGINE, tick)`` (a cached function) with a progress bar that moves at most
+    PROGRESS_HZ times a second, outside the cache (as in ``mnist_runs``)."""
+    bar = st.progress(0.0, text=label)
+    outside = contextvars.copy_context()
+    last = [0.0]
+
+    def tick(done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - last[0] < 1.0 / PROGRESS_HZ:
+            return
+        last[0] = now
+        outside.run(bar.progress, min(1.0, done / max(total, 1)), f"{label}: {done} of {total}")
+
+    out = fn(setup, ENGINE, tick)
+    bar.empty()
+    return out
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def bn_transform(batch_size: int, gamma: float, beta: float, seed: int):
+    """``transform_demo`` and ``inference_demo`` (4 units) for one mini-batch."""
+    return (
+        transform_demo(batch_size, 4, gamma, beta, seed=seed),
+        inference_demo(batch_size, 4, gamma, beta, seed=seed),
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def bn_axes(groups: int, seed: int):
+    """``axes_demo`` on a 4 x 6 matrix."""
+    return axes_demo(4, 6, groups, seed=seed)
+
+
+@st.cache_data(
+    show_spinner="Training a batch-norm network, then evaluating it in batches…",
+    max_entries=32,
+    persist="disk",
+)
+def _eval_batches(setup: EvalSetup, engine: str):
+    return eval_batch_effect(setup)
+
+
+def bn_eval_batches(setup: EvalSetup):
+    """``eval_batch_effect`` cached across sessions and restarts."""
+    return _eval_batches(setup, ENGINE)
+
+
+@st.cache_data(show_spinner=False, max_entries=32, persist="disk")
+def _grid_runs(setup: GridSetup, engine: str, _progress=None):
+    return run_grid(setup, _progress)
+
+
+def bn_grid(setup: GridSetup):
+    n = len(setup.runs())
+    return progressed(_grid_runs, setup, f"Training {n} networks")
+
+
+@st.cache_data(show_spinner=False, max_entries=32, persist="disk")
+def _batch_size_runs(setup: BatchSizeSetup, engine: str, _progress=None):
+    return run_batch_sizes(setup, _progress)
+
+
+def bn_batch_sizes(setup: BatchSizeSetup):
+    n = len(setup.methods) * len(setup.batch_sizes)
+    return progressed(_batch_size_runs, setup, f"Training {n} networks")

@@ -66,6 +66,14 @@ PAGES: tuple[PageInfo, ...] = (
         "optimizers",
         ":material/speed:",
     ),
+    PageInfo(
+        "pages/training_better/batch_norm.py",
+        "Batch normalization, and layer and group norm",
+        "Training better",
+        "batch-norm",
+        ":material/equalizer:",
+        short_title="Batch, layer & group norm",
+    ),
 )
 
 
