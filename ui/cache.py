@@ -19,6 +19,7 @@ import numpy as np
 import streamlit as st
 
 from explain.activation_verdicts import backward_sizes
+from explain.bn_experiment import DepthSetup, IoffeSetup, run_depth, run_ioffe
 from explain.descent import (
     SUGGESTED_ETAS,
     SURFACE_NAMES,
@@ -340,3 +341,34 @@ def _batch_size_runs(setup: BatchSizeSetup, engine: str, _progress=None):
 def bn_batch_sizes(setup: BatchSizeSetup):
     n = len(setup.methods) * len(setup.batch_sizes)
     return progressed(_batch_size_runs, setup, f"Training {n} networks")
+
+
+def _both(run, setup, progress):
+    """``run(setup, norm, on_progress)`` without and with batch norm, one progress across both."""
+
+    def part(k: int):
+        if progress is None:
+            return None
+        return lambda done, total: progress(k * total + done, 2 * total)
+
+    return run(setup, "none", part(0)), run(setup, "batch", part(1))
+
+
+@st.cache_data(show_spinner=False, max_entries=16, persist="disk")
+def _ioffe_runs(setup: IoffeSetup, engine: str, _progress=None):
+    return _both(run_ioffe, setup, _progress)
+
+
+def bn_ioffe(setup: IoffeSetup):
+    """The Ioffe and Szegedy experiment without and with batch norm: (plain, batch norm)."""
+    return progressed(_ioffe_runs, setup, f"Training two networks for {setup.steps:,} steps")
+
+
+@st.cache_data(show_spinner=False, max_entries=16, persist="disk")
+def _depth_runs(setup: DepthSetup, engine: str, _progress=None):
+    return _both(run_depth, setup, _progress)
+
+
+def bn_depth(setup: DepthSetup):
+    """The deep network without and with batch norm: (plain, batch norm)."""
+    return progressed(_depth_runs, setup, f"Training two deep networks for {setup.steps:,} steps")

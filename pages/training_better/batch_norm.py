@@ -6,6 +6,16 @@ import pandas as pd
 import streamlit as st
 
 from charts import dot_strip, hline, layered, line_chart, matrix_panels
+from charts.frames import layers_frame
+from explain.bn_experiment import (
+    PAPER_STEPS,
+    DepthSetup,
+    IoffeSetup,
+    accuracy_sentence,
+    depth_sentence,
+    drift_sentence,
+    speed_sentence,
+)
 from explain.normalization import (
     INIT_LABELS,
     METHOD_LABELS,
@@ -20,7 +30,15 @@ from explain.normalization import (
     transform_sentence,
 )
 from ui import widgets
-from ui.cache import bn_axes, bn_batch_sizes, bn_eval_batches, bn_grid, bn_transform
+from ui.cache import (
+    bn_axes,
+    bn_batch_sizes,
+    bn_depth,
+    bn_eval_batches,
+    bn_grid,
+    bn_ioffe,
+    bn_transform,
+)
 from ui.display import show_chart
 from ui.format import nice, num
 from ui.site import link
@@ -301,6 +319,126 @@ def axes_section() -> None:
 axes_section()
 
 
+# --- 3. Ioffe and Szegedy's experiment -------------------------------------------------------
+st.header("3. The experiment that introduced it")
+IOFFE = IoffeSetup(seed=seed)
+st.markdown(
+    "Ioffe and Szegedy (2015, section 4.1) trained a network with three fully connected hidden "
+    "layers of 100 sigmoid units on MNIST, from small Gaussian weights, with mini-batches of "
+    "60, once without and once with batch norm on every hidden layer, and watched one unit of "
+    f"the last hidden layer. Here the same network (weights N(0, {IOFFE.init_sigma:g}²), "
+    f"softmax and cross-entropy, SGD with η = {IOFFE.eta:g} for both) runs "
+    f"**{IOFFE.steps:,} steps** over our {IOFFE.n_train:,} training digits, measured every "
+    f"{IOFFE.record_every} steps; the paper ran {PAPER_STEPS:,}. Both networks start from the "
+    "same weights and see the same mini-batches."
+)
+
+
+def runs_frame(plain, bn, field: str, scale: float = 1.0) -> pd.DataFrame:
+    return pd.concat(
+        [
+            pd.DataFrame({"step": r.step, "value": scale * getattr(r, field), "network": name})
+            for name, r in ((NETWORKS[0], plain), (NETWORKS[1], bn))
+        ],
+        ignore_index=True,
+    )
+
+
+NETWORKS = ("without batch norm", "with batch norm")
+
+
+def percentile_frame(run, name: str) -> pd.DataFrame:
+    return pd.concat(
+        [
+            pd.DataFrame({"step": run.step, "z": run.percentiles[:, k], "percentile": label})
+            for k, label in enumerate(("15th", "50th (median)", "85th"))
+        ],
+        ignore_index=True,
+    ).assign(network=name)
+
+
+def accuracy_chart(plain, bn, title: str) -> None:
+    show_chart(
+        line_chart(
+            runs_frame(plain, bn, "val_accuracy", 100),
+            x="step",
+            y="value",
+            color="network",
+            color_title="network",
+            x_integer=True,
+            title=title,
+            x_title="training step (mini-batch)",
+            y_title="validation accuracy (%)",
+            y_domain=(0, 100),
+        ),
+        accuracy_sentence(plain, bn),
+    )
+
+
+def ioffe_section() -> None:
+    plain, bn = bn_ioffe(IOFFE)
+    left, right = st.columns(2, gap="medium")
+    with left:
+        accuracy_chart(plain, bn, "Validation accuracy during training")
+    with right:
+        st.markdown(drift_sentence(plain, bn))
+    lo = float(min(plain.percentiles.min(), bn.percentiles.min()))
+    hi = float(max(plain.percentiles.max(), bn.percentiles.max()))
+    cols = st.columns(2, gap="medium")
+    for col, name, run in zip(cols, NETWORKS, (plain, bn)):
+        with col:
+            show_chart(
+                line_chart(
+                    percentile_frame(run, name),
+                    x="step",
+                    y="z",
+                    color="percentile",
+                    color_title="percentile",
+                    x_integer=True,
+                    y_domain=(lo, hi),
+                    height=260,
+                    title=f"Unit {plain.unit + 1} of the last hidden layer, {name}",
+                    x_title="training step",
+                    y_title="input to the sigmoid z",
+                ),
+                "The 15th, 50th and 85th percentiles of the unit's input over the first "
+                "1,000 training digits. Both panels share one axis.",
+            )
+    speed_charts(plain, bn)
+
+
+def speed_charts(plain, bn) -> None:
+    st.markdown(
+        "**Speed of learning per layer.** ‖∂C/∂bˡ‖ of each hidden layer, as on the "
+        + link("vanishing-gradients", "vanishing-gradient page")
+        + ", measured on the same 1,000 digits."
+    )
+    cols = st.columns(2, gap="medium")
+    for col, name, run in zip(cols, NETWORKS, (plain, bn)):
+        with col:
+            show_chart(
+                line_chart(
+                    layers_frame(run.step, run.grad_norm),
+                    x="epoch",
+                    y="value",
+                    color="layer",
+                    color_title="layer",
+                    log_y=True,
+                    y_powers="auto",
+                    x_integer=True,
+                    height=240,
+                    title=f"Speed of learning, {name}",
+                    x_title="training step",
+                    y_title="‖∂C/∂bˡ‖ (log scale)",
+                ),
+                "Lines far apart: the layers learn at very different speeds.",
+            )
+    st.markdown(speed_sentence(plain, bn))
+
+
+ioffe_section()
+
+
 # --- 4. what it buys --------------------------------------------------------------------------
 st.header("4. What normalizing buys")
 
@@ -375,8 +513,20 @@ def batch_sizes() -> None:
     st.markdown(batch_size_sentence(result))
 
 
+def depth() -> None:
+    setup = DepthSetup(seed=seed)
+    st.markdown(
+        f"The same recipe with **{setup.hidden_layers} hidden layers** of {setup.width} "
+        f"sigmoid units (weights N(0, {setup.init_sigma:g}²), SGD with η = {setup.eta:g}, "
+        f"{setup.steps:,} steps of {setup.batch_size} digits)."
+    )
+    plain, bn = bn_depth(setup)
+    accuracy_chart(plain, bn, f"{setup.hidden_layers} hidden layers: validation accuracy")
+    st.markdown(depth_sentence(plain, bn))
+
+
 tabs = st.tabs(
-    ["Initial weights and learning rate", "Mini-batch size"],
+    ["Initial weights and learning rate", "Depth", "Mini-batch size"],
     key="buys_tab",
     bind="query-params",
 )
@@ -385,4 +535,7 @@ with tabs[0]:
         robustness()
 with tabs[1]:
     if tabs[1].open:
+        depth()
+with tabs[2]:
+    if tabs[2].open:
         batch_sizes()
