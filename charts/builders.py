@@ -416,7 +416,7 @@ def matrix_panels(
         tooltip=_tooltip(df, [panel, row, col, text, group], ".3g"),
     )
     cells = base.mark_rect(stroke="white", strokeWidth=2).encode(
-        color=alt.Color(f"{group}:N").scale(scheme="pastel1").legend(None)
+        color=alt.Color(f"{group}:N").scale(scheme="set3").legend(None)
     )
     labels = base.mark_text(fontSize=11).encode(text=f"{text}:N")
     return (

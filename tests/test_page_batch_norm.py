@@ -21,7 +21,7 @@ def test_batch_size_changes_the_transform():
     at = run_page(PAGE)
     at.select_slider(key="n").set_value(1).run()
     assert "With a single digit in the batch" in text(at)
-    strip = charts(at)["Each unit's 1 values before and after batch norm (γ = 2, β = 1)"]
+    strip = charts(at)["Each unit's value before and after batch norm (γ = 2, β = 1)"]
     after = strip[strip["stage"] == "y = γx̂ + β, after"]["value"]
     assert np.allclose(after, 1.0)  # x̂ = 0, so y = β for the lone digit
     at.select_slider(key="n").set_value(2).run()
@@ -50,3 +50,26 @@ def test_batch_size_tab():
     df = charts(at)["Validation accuracy after one pass over the same digits, by mini-batch size"]
     assert set(df["method"].dropna()) >= {"batch norm", "layer norm", "group norm"}
     assert "Wu and He" in text(at)
+
+
+def test_ioffe_experiment_drifts_without_and_holds_with():
+    at = run_page(PAGE)
+    charts_ = charts(at)
+    plain = charts_["Unit 1 of the last hidden layer, without batch norm"]
+    bn = charts_["Unit 1 of the last hidden layer, with batch norm"]
+    move = lambda df: df.groupby("percentile")["z"].agg(lambda z: z.max() - z.min()).max()  # noqa: E731
+    assert move(plain) > 2 * move(bn)
+    acc = charts_["Validation accuracy during training"]
+    last = acc[acc["step"] == acc["step"].max()].set_index("network")["value"]
+    assert last["with batch norm"] > last["without batch norm"]
+    t = text(at)
+    assert "runs **6,000 steps**" in t and "the paper ran 50,000" in t
+    assert "With batch norm its percentiles stayed within" in t
+
+
+def test_depth_tab():
+    at = run_page(PAGE, {"buys_tab": "Depth"})
+    acc = charts(at)["6 hidden layers: validation accuracy"]
+    last = acc[acc["step"] == acc["step"].max()].set_index("network")["value"]
+    assert last["with batch norm"] > 50 > 20 > last["without batch norm"]
+    assert "With 6 hidden layers" in text(at)

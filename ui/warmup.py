@@ -21,6 +21,7 @@ LAZY_TABS: dict[str, list[dict[str, str]]] = {
         {"mnist_tab": "Speed of learning"},
         {"mnist_tab": "Accuracy against depth"},
     ],
+    "batch-norm": [{"buys_tab": "Depth"}, {"buys_tab": "Mini-batch size"}],
 }
 
 

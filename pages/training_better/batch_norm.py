@@ -40,7 +40,7 @@ from ui.cache import (
     bn_transform,
 )
 from ui.display import show_chart
-from ui.format import nice, num
+from ui.format import nice, num, plural
 from ui.site import link
 
 BATCH_SIZES = (1, 2, 4, 8, 16, 32)
@@ -69,8 +69,8 @@ with lead:
         r"\sigma_j^2 = \tfrac1N \textstyle\sum_i (v_{ij}-\mu_j)^2"
     )
     st.latex(
-        r"\hat x_{ij} = \frac{v_{ij} - \mu_j}{\sqrt{\sigma_j^2 + \epsilon}},\quad "
-        r"y_{ij} = \gamma_j \hat x_{ij} + \beta_j"
+        r"\hat x_{ij} = \frac{v_{ij} - \mu_j}{\sqrt{\sigma_j^2 + \epsilon}}"
+        r"\qquad y_{ij} = \gamma_j \hat x_{ij} + \beta_j\,"
     )
     st.caption(
         "For a mini-batch of N digits and a layer of D units, v (N × D) is the layer's weighted "
@@ -88,7 +88,7 @@ def table(values: np.ndarray, labels, extra: dict[str, np.ndarray] | None = None
     """Rows per digit (and summary rows), one column per unit, numbers written for reading."""
     cols = [f"unit {j + 1}" for j in range(values.shape[1])]
     rows = [[nice(float(v)) for v in row] for row in values]
-    index = [f"digit {k + 1} (a {lab})" for k, lab in enumerate(labels)]
+    index = [f"digit {k + 1} ({'an' if lab == 8 else 'a'} {lab})" for k, lab in enumerate(labels)]
     for name, vals in (extra or {}).items():
         # below 10⁻¹² a summary is round-off (the mean of x̂ is 0 by construction)
         rows.append([nice(float(v)) if abs(v) >= 1e-12 else "0" for v in vals])
@@ -132,7 +132,7 @@ def transform_section() -> None:
     left, right = st.columns([1, 1], gap="medium")
     with left:
         st.markdown(
-            f"**v**: the first hidden layer's weighted input for {n} training digits "
+            f"**v**: the first hidden layer's weighted input for {plural(n, 'training digit')} "
             f"(N(0, 1/nᵢₙ) weights), {UNITS} of its 100 units"
         )
         st.dataframe(
@@ -156,14 +156,17 @@ def transform_section() -> None:
             y="unit",
             color="stage",
             color_title="values",
-            title=f"Each unit's {n} values before and after batch norm "
+            title=f"Each unit's {'value' if n == 1 else f'{n} values'} before and after batch norm "
             f"(γ = {gamma:g}, β = {beta:g})",
             x_title="value",
             y_title="",
             height=200,
         ),
-        "Before, each unit's values sit wherever its weights put them, with its own centre and "
-        "spread; after, every unit's values are centred on β and spread by γ.",
+        "With one digit, every unit's output is β whatever its input: the batch's mean is the "
+        "value itself."
+        if n == 1
+        else "Before, each unit's values sit wherever its weights put them, with its own centre "
+        "and spread; after, every unit's values are centred on β and spread by γ.",
     )
     inference_table(inference)
 
