@@ -98,8 +98,11 @@ def line_chart(
     height: int = HEIGHT,
     tooltip_fmt: str = ".4g",
     y_powers: bool | str = False,
+    x_values=None,
 ) -> alt.Chart:
     """Lines of y against x, one per value of ``color`` (and ``dash``), with tooltips.
+
+    ``x_values`` puts the x ticks at exactly those values (e.g. the batch sizes measured).
 
     ``order`` draws each line through its points in that field's order (a path), instead
     of sorted by x. ``y_powers`` labels a log y axis at powers of ten only, as 10⁻⁶ ... 10³
@@ -134,6 +137,8 @@ def line_chart(
             enc["x"] = enc["x"].scale(nice=False)
     if y_powers:
         enc["y"] = enc["y"].axis(values=_powers_of_ten(df[y]), labelExpr=POWER_LABELS)
+    if x_values is not None:
+        enc["x"] = enc["x"].axis(values=[float(v) for v in x_values], format="~g")
     if order is not None:
         enc["order"] = alt.Order(f"{order}:Q")
         enc["tooltip"] = _tooltip(df, [color, dash, order, x, y], tooltip_fmt)
@@ -411,8 +416,8 @@ def matrix_panels(
     order = list(panel_order) if panel_order is not None else list(dict.fromkeys(df[panel]))
     n_rows, n_cols = df[row].nunique(), df[col].nunique()
     base = alt.Chart(df).encode(
-        x=alt.X(f"{col}:O").title("unit (column)").axis(labelAngle=0),
-        y=alt.Y(f"{row}:O").title("sample (row)"),
+        x=alt.X(f"{col}:O").title(f"{col} (column)").axis(labelAngle=0),
+        y=alt.Y(f"{row}:O").title(f"{row} (row)"),
         tooltip=_tooltip(df, [panel, row, col, text, group], ".3g"),
     )
     cells = base.mark_rect(stroke="white", strokeWidth=2).encode(

@@ -46,6 +46,7 @@ from explain.words import amount
 NORMS = ("none", "batch")  # without and with batch norm on every hidden layer
 PERCENTILES = (15.0, 50.0, 85.0)  # the paper's Figure 1(b, c)
 PAPER_STEPS = 50_000  # how long section 4.1 trained
+END_RECORDS = 5  # records averaged for the speed ratio "at the end"
 PROBE_SIZE = 1000  # the first training digits, where percentiles and ||dC/db^l|| are measured
 N_EVAL = SPLIT_SIZES["validation"]  # validation digits behind every accuracy
 
@@ -412,7 +413,7 @@ def _spread(d: Drift) -> str:
 # --- accuracy ------------------------------------------------------------------------------
 
 
-def accuracy_sentence(plain: IoffeRun, bn: IoffeRun, paper_steps: int = PAPER_STEPS) -> str:
+def accuracy_sentence(plain: IoffeRun, bn: IoffeRun, paper_steps: int | None = PAPER_STEPS) -> str:
     """Both final validation accuracies, who is ahead and from which step on (differences
     within ``accuracy_noise`` of ``N_EVAL`` digits are ties), and the run's length against
     the paper's ``paper_steps``."""
@@ -422,7 +423,9 @@ def accuracy_sentence(plain: IoffeRun, bn: IoffeRun, paper_steps: int = PAPER_ST
     steps = max(int(plain.step[-1]), int(bn.step[-1]))
     if steps == 0:
         return head + _untrained(plain, bn)
-    length = f"{_plural(steps, 'step')} (the paper ran {paper_steps:,})"
+    length = _plural(steps, "step") + (
+        f" (the paper ran {paper_steps:,})" if paper_steps is not None else ""
+    )
     return head + f"After {length}, " + _race(plain, bn)
 
 
@@ -474,12 +477,17 @@ def _ahead_from(lead: IoffeRun, other: IoffeRun) -> int:
 
 
 def speed_ratios(run: IoffeRun) -> tuple[float, float]:
-    """||dC/db|| of the last hidden layer over the first's, at the first and the last record
-    (inf where the first layer's is 0, nan where both are or nothing was recorded)."""
+    """||dC/db|| of the last hidden layer over the first's, at the first record and at the end
+    (the geometric mean over the last END_RECORDS records; inf where the first layer's is 0,
+    nan where both are or nothing was recorded)."""
     g = np.asarray(run.grad_norm, dtype=float)
     if not len(g):
         return math.nan, math.nan
-    return _ratio_at(run, 0), _ratio_at(run, -1)
+    # the end: the geometric mean over the last END_RECORDS records, as one record is noisy
+    ends = [_ratio_at(run, -k) for k in range(1, min(END_RECORDS, len(g) - 1) + 1)]
+    ends = [r for r in ends if math.isfinite(r) and r > 0]
+    end = float(np.exp(np.mean(np.log(ends)))) if ends else _ratio_at(run, -1)
+    return _ratio_at(run, 0), end
 
 
 def _ratio(last: float, first: float) -> float:
@@ -500,9 +508,36 @@ def speed_sentence(plain: IoffeRun, bn: IoffeRun) -> str:
     text = head + f"At initialization, {_speeds(_ratio_at(plain, 0), _ratio_at(bn, 0))}."
     last = min(len(plain.step), len(bn.step)) - 1  # both record at the same steps
     if last > 0:
-        pair = _speeds(_ratio_at(plain, last), _ratio_at(bn, last))
-        text += f" At step {int(plain.step[last]):,}, the last record of both, {pair}."
+        first = max(1, last - END_RECORDS + 1)
+        pair = _speeds(_mean_ratio(plain, first, last), _mean_ratio(bn, first, last))
+        where = (
+            f"at step {int(plain.step[last]):,}"
+            if first == last
+            else f"over the last {last - first + 1} records (steps {int(plain.step[first]):,} to "
+            f"{int(plain.step[last]):,})"
+        )
+        text += f" At the end, {where}, {pair}."
+        even = [
+            k
+            for k in range(1, last + 1)
+            if all(_usable(r) and 1 / FLAT <= r <= FLAT for r in _ratios(plain, k, last))
+        ]
+        if even and not (1 / FLAT <= _ratio_at(plain, 0) <= FLAT):
+            text += (
+                f" Without batch norm the layers even out by themselves: from step "
+                f"{int(plain.step[even[0]]):,} on they learn within {amount(FLAT)}× of each other."
+            )
     return text
+
+
+def _ratios(run: IoffeRun, first: int, last: int) -> list[float]:
+    return [_ratio_at(run, k) for k in range(first, last + 1)]
+
+
+def _mean_ratio(run: IoffeRun, first: int, last: int) -> float:
+    """Geometric mean of the last/first ratio over records first..last (noise of one record)."""
+    rs = [r for r in _ratios(run, first, last) if _usable(r)]
+    return float(np.exp(np.mean(np.log(rs)))) if rs else _ratio_at(run, last)
 
 
 def _ratio_at(run: IoffeRun, i: int) -> float:

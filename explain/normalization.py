@@ -180,14 +180,22 @@ def transform_sentence(demo: TransformDemo) -> str:
     if n == 1:
         return (
             "With a single digit in the batch, each unit's batch mean is its own value and its "
-            f"variance 0, so x̂ = 0 and y = β = {_num(demo.beta[0])} whatever the digit: "
+            "variance 0, so x̂ = 0 and y = β = "
+            f"{amount(float(demo.beta[0]), 3)} whatever the digit: "
             "the layer passes on nothing about its input."
         )
     if n == 2:
         size = np.abs(demo.xhat)
+        lowest = float(size.min())
+        near = (
+            "exactly ±1"
+            if lowest > 0.995
+            else f"about ±1 (as low as ±{amount(lowest, 3)}, where "
+            "a unit's two values nearly coincide and ε weighs in)"
+        )
         return (
-            f"With two digits, every x̂ is ±{_span(size, 4).replace(' to ', ' to ±')}: each "
-            "unit passes on only which of the two digits gave it the larger v, and y is β ± γ."
+            f"With two digits, every x̂ is {near}: each unit passes on only which of the two "
+            "digits gave it the larger v, and y is about β ± γ."
         )
     xm, xv = demo.xhat.mean(axis=0), demo.xhat.var(axis=0)
     ym, ys = demo.y.mean(axis=0), demo.y.std(axis=0)
@@ -195,7 +203,8 @@ def transform_sentence(demo: TransformDemo) -> str:
         f"Over these {n} digits every unit's x̂ has mean {_tiny(np.abs(xm).max())} and variance "
         f"{_span(xv, 4)} (ε in the denominator keeps it just under 1), whatever v's mean "
         f"({_span(demo.mean)}) and variance ({_span(demo.var)}) were. Then each unit's y has "
-        f"mean {_span(ym, 3)} (β = {_num(demo.beta[0])}) and standard deviation {_span(ys, 3)} "
+        f"mean {_span(ym, 3)} (β = {amount(float(demo.beta[0]), 3)}) and standard deviation "
+        f"{_span(ys, 3)} "
         f"(|γ| = {amount(abs(float(demo.gamma[0])), 3)})."
     )
 
@@ -315,7 +324,8 @@ def inference_sentence(demo: InferenceDemo) -> str:
     moved = float(np.max(np.abs(demo.y_train_other[0] - demo.y_train[0])))
     still = float(np.max(np.abs(demo.y_infer_other[0] - demo.y_infer[0])))
     text = (
-        f"After {demo.steps:,} training steps the running means are within "
+        f"After {demo.steps:,} training mini-batches (the weights held fixed) the running means "
+        "are within "
         f"{amount(mean_gap)} standard deviations of the means over all 8,000 training digits, "
         f"and the running variances are {_span(var_ratio)} times theirs. "
     )
@@ -825,14 +835,22 @@ def _when(divergences: list[Divergence]) -> str:
 
 def _cellwise(plain: list[GridCell], normed: list[GridCell]) -> str:
     """Cell by cell: batch norm ahead by more than noise, level, or behind (named)."""
-    ahead, level, behind = 0, 0, []
+    ahead, level, failed, behind = 0, 0, 0, []
     for p, b in zip(plain, normed):
+        if p.outcome in ("stuck", "diverged") and b.outcome in ("stuck", "diverged"):
+            failed += 1  # 14% against 11% is two failures, not a lead
+            continue
         verdict = _compare(b.accuracy, p.accuracy)
         ahead += verdict > 0
         level += verdict == 0
         if verdict < 0:
             behind.append(b)
-    text = f"Cell by cell, batch norm is ahead in {ahead} and level in {level} (within noise)"
+    parts = []
+    if ahead or level or not failed:
+        parts.append(f"batch norm is ahead in {ahead} and level in {level} (within noise)")
+    if failed:
+        parts.append(f"both fail (near chance or diverged) in {failed}")
+    text = "Cell by cell, " + "; ".join(parts)
     if not behind:
         return text + "; it is behind in none."
     return text + f"; it is behind in {len(behind)}: {_where(behind)}."

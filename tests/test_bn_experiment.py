@@ -157,7 +157,8 @@ def test_speed_batch_norm_evens_out_then_both_even():
     assert speed_ratios(plain) == (pytest.approx(1000), pytest.approx(1.2))
     text = clean(speed_sentence(plain, bn))
     assert "1,000× as fast as the first; with it, 1.5×: batch norm evened out" in text
-    assert "At step 100" in text and f"both within {FLAT:g}× of even" in text
+    assert "At the end, at step 100" in text and f"both within {FLAT:g}× of even" in text
+    assert "from step 100 on they learn within 2× of each other" in text
 
 
 def test_speed_batch_norm_less_even():

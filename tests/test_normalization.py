@@ -322,7 +322,7 @@ def test_grid_sentence_on_constructed_grids():
     all_diverged = Grid(setup, tuple(cells("none", [None] * 4) + cells("batch", [None] * 4)))
     text = clean(grid_sentence(all_diverged))
     assert "4 diverged (in epoch 1: N(0, 0.01²) at η = 0.3 and 30;" in text
-    assert "level in 4" in text
+    assert "Cell by cell, both fail (near chance or diverged) in 4" in text
     none_learned = Grid(
         setup, tuple(cells("none", [0.1] * 4) + cells("batch", [0.5, 0.1, 0.1, 0.3]))
     )

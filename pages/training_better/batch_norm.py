@@ -84,14 +84,24 @@ with lead:
 st.header("1. The transform, step by step")
 
 
+def minus(text: str) -> str:
+    """A leading hyphen as the minus sign the prose uses."""
+    return "−" + text[1:] if text.startswith("-") else text
+
+
+def show_table(df: pd.DataFrame) -> None:
+    """A table tall enough for all its rows (the summary rows at the bottom must show)."""
+    st.dataframe(df, width="stretch", height=36 * (len(df) + 1) + 3)
+
+
 def table(values: np.ndarray, labels, extra: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
     """Rows per digit (and summary rows), one column per unit, numbers written for reading."""
     cols = [f"unit {j + 1}" for j in range(values.shape[1])]
-    rows = [[nice(float(v)) for v in row] for row in values]
+    rows = [[minus(nice(float(v))) for v in row] for row in values]
     index = [f"digit {k + 1} ({'an' if lab == 8 else 'a'} {lab})" for k, lab in enumerate(labels)]
     for name, vals in (extra or {}).items():
         # below 10⁻¹² a summary is round-off (the mean of x̂ is 0 by construction)
-        rows.append([nice(float(v)) if abs(v) >= 1e-12 else "0" for v in vals])
+        rows.append([minus(nice(float(v))) if abs(v) >= 1e-12 else "0" for v in vals])
         index.append(name)
     return pd.DataFrame(rows, index=index, columns=cols)
 
@@ -100,7 +110,8 @@ def strip_frame(demo) -> pd.DataFrame:
     frames = []
     for j in range(demo.v.shape[1]):
         for stage, values in (("v, before", demo.v[:, j]), ("y = γx̂ + β, after", demo.y[:, j])):
-            frames.append(pd.DataFrame({"value": values, "unit": f"unit {j + 1}", "stage": stage}))
+            row = f"unit {j + 1}, " + stage.split(",")[-1].strip().split(" ")[0]
+            frames.append(pd.DataFrame({"value": values, "unit": row, "stage": stage}))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -135,15 +146,18 @@ def transform_section() -> None:
             f"**v**: the first hidden layer's weighted input for {plural(n, 'training digit')} "
             f"(N(0, 1/nᵢₙ) weights), {UNITS} of its 100 units"
         )
-        st.dataframe(
-            table(demo.v, demo.labels, {"batch mean μ": demo.mean, "batch variance σ²": demo.var}),
-            width="stretch",
+        show_table(
+            table(demo.v, demo.labels, {"batch mean μ": demo.mean, "batch variance σ²": demo.var})
         )
-        st.markdown("**x̂**, each unit normalized over the batch, and **y = γx̂ + β**")
-        st.dataframe(
+        st.markdown("**x̂**, each unit normalized over the batch")
+        show_table(
             table(demo.xhat, demo.labels, {"mean of x̂": demo.xhat.mean(axis=0),
-                                            "variance of x̂": demo.xhat.var(axis=0)}),
-            width="stretch",
+                                           "variance of x̂": demo.xhat.var(axis=0)})
+        )  # fmt: skip
+        st.markdown(f"**y = γx̂ + β**, with γ = {gamma:g} and β = {beta:g}: what the sigmoid gets")
+        show_table(
+            table(demo.y, demo.labels, {"mean of y": demo.y.mean(axis=0),
+                                        "standard deviation of y": demo.y.std(axis=0)})
         )  # fmt: skip
     with right:
         st.markdown(f"**Digit 1, unit {unit}**, with the numbers of this batch:")
@@ -160,7 +174,7 @@ def transform_section() -> None:
             f"(γ = {gamma:g}, β = {beta:g})",
             x_title="value",
             y_title="",
-            height=200,
+            height=300,
         ),
         "With one digit, every unit's output is β whatever its input: the batch's mean is the "
         "value itself."
@@ -231,17 +245,17 @@ def tiny_batches() -> None:
                     color_title="normalized with",
                     log_x=True,
                     points=True,
-                    title="Validation accuracy of one trained batch-norm network, evaluated in "
-                    "batches",
+                    title="One trained network, evaluated in batches",
+                    x_values=effect.sizes,
                     x_title="digits per evaluation batch (log scale)",
                     y_title="accuracy (%)",
                     y_domain=(0, 100),
                 ),
                 hline(100 * effect.majority, "one answer for every digit", show_label=False),
             ),
-            "The dashed line is what a network scores by giving every digit the same answer "
-            "(the commonest digit). With each batch's own statistics a batch of one is exactly "
-            "that network.",
+            "The dashed line is the best a network can score by giving every digit the same "
+            "answer (the commonest digit). With each batch's own statistics, a batch of one "
+            "gives every digit the same answer, though not necessarily the commonest one.",
         )
     with right:
         st.markdown(
@@ -310,12 +324,14 @@ def axes_section() -> None:
             text="value",
             panel="method",
             panel_order=order,
-            title="After normalizing: x̂, each set now with mean 0 and variance 1",
+            title="After normalizing: x̂, each set now with mean 0 and variance about 1",
         ),
         "Batch norm makes each column (a unit over the batch) mean 0 and variance 1; layer "
         "norm each row (a digit over its units); group norm each row's group. Only batch norm "
         "needs the other digits of the batch, which is why it alone behaves differently in "
-        "training and at inference.",
+        "training and at inference. A set of two values becomes about ±1, whatever they were "
+        "(less where they nearly coincide and ε weighs in); instance norm, for a fully "
+        "connected layer group norm with one unit per group, turns every value into 0.",
     )
 
 
@@ -360,7 +376,7 @@ def percentile_frame(run, name: str) -> pd.DataFrame:
     ).assign(network=name)
 
 
-def accuracy_chart(plain, bn, title: str) -> None:
+def accuracy_chart(plain, bn, title: str, paper: bool = True) -> None:
     show_chart(
         line_chart(
             runs_frame(plain, bn, "val_accuracy", 100),
@@ -374,17 +390,13 @@ def accuracy_chart(plain, bn, title: str) -> None:
             y_title="validation accuracy (%)",
             y_domain=(0, 100),
         ),
-        accuracy_sentence(plain, bn),
+        accuracy_sentence(plain, bn, PAPER_STEPS if paper else None),
     )
 
 
 def ioffe_section() -> None:
     plain, bn = bn_ioffe(IOFFE)
-    left, right = st.columns(2, gap="medium")
-    with left:
-        accuracy_chart(plain, bn, "Validation accuracy during training")
-    with right:
-        st.markdown(drift_sentence(plain, bn))
+    accuracy_chart(plain, bn, "Validation accuracy during training")
     lo = float(min(plain.percentiles.min(), bn.percentiles.min()))
     hi = float(max(plain.percentiles.max(), bn.percentiles.max()))
     cols = st.columns(2, gap="medium")
@@ -407,6 +419,7 @@ def ioffe_section() -> None:
                 "The 15th, 50th and 85th percentiles of the unit's input over the first "
                 "1,000 training digits. Both panels share one axis.",
             )
+    st.markdown(drift_sentence(plain, bn))
     speed_charts(plain, bn)
 
 
@@ -414,11 +427,16 @@ def speed_charts(plain, bn) -> None:
     st.markdown(
         "**Speed of learning per layer.** ‖∂C/∂bˡ‖ of each hidden layer, as on the "
         + link("vanishing-gradients", "vanishing-gradient page")
-        + ", measured on the same 1,000 digits."
+        + ", measured on the same 1,000 digits. With batch norm the bias is β, the shift after "
+        "normalizing, so there it is ‖∂C/∂βˡ‖."
     )
+    both = np.concatenate([plain.grad_norm.ravel(), bn.grad_norm.ravel()])
+    both = both[np.isfinite(both) & (both > 0)]
+    domain = (float(both.min()), float(both.max())) if both.size else None
     cols = st.columns(2, gap="medium")
     for col, name, run in zip(cols, NETWORKS, (plain, bn)):
         with col:
+            first = run.grad_norm[0]
             show_chart(
                 line_chart(
                     layers_frame(run.step, run.grad_norm),
@@ -428,13 +446,17 @@ def speed_charts(plain, bn) -> None:
                     color_title="layer",
                     log_y=True,
                     y_powers="auto",
+                    y_domain=domain,
                     x_integer=True,
                     height=240,
                     title=f"Speed of learning, {name}",
                     x_title="training step",
                     y_title="‖∂C/∂bˡ‖ (log scale)",
                 ),
-                "Lines far apart: the layers learn at very different speeds.",
+                f"At step 0 the last hidden layer's is {nice(first[-1] / first[0])}× the "
+                "first's. Both panels share one axis."
+                if first[0] > 0
+                else "Both panels share one axis.",
             )
     st.markdown(speed_sentence(plain, bn))
 
@@ -471,8 +493,17 @@ def robustness() -> None:
         "norm on every hidden layer. Final validation accuracy:"
     )
     grid = bn_grid(setup)
-    st.dataframe(grid_table(grid), width="stretch")
-    st.markdown(grid_sentence(grid))
+    show_table(grid_table(grid))
+    diverged = any(c.accuracy is None for c in grid.cells)
+    st.markdown(
+        grid_sentence(grid)
+        + ("" if diverged else " No run diverged: a sigmoid unit saturates instead of overflowing.")
+    )
+    st.caption(
+        "Why batch norm wants a larger η from large weights: it divides out the scale of each "
+        "layer's weights, so a step of a given size changes the output less when the weights "
+        "are large (the effective step is about η / ‖w‖²)."
+    )
 
 
 def batch_size_chart(result) -> None:
@@ -495,11 +526,34 @@ def batch_size_chart(result) -> None:
             log_x=True,
             points=True,
             title="Validation accuracy after one pass over the same digits, by mini-batch size",
+            x_values=sorted(result.setup.batch_sizes),
             x_title="digits per mini-batch (log scale)",
             y_title="accuracy (%)",
         ),
-        "Every point saw the same training digits once; smaller batches take more, noisier "
-        "steps. Batch norm is evaluated with its running averages.",
+        batch_size_caption(result),
+    )
+
+
+def batch_size_caption(result) -> str:
+    """How many steps each size took, and, if measured so, that the plain network falls
+    behind at large batches (fewer steps), not because of any normalization."""
+    setup = result.setup
+    sizes = sorted(setup.batch_sizes)
+    steps = [-(-setup.n_train // b) * setup.epochs for b in (sizes[0], sizes[-1])]
+    text = (
+        f"Every point saw the same training digits, so a batch of B takes {setup.n_train:,}/B "
+        f"steps per pass ({steps[0]:,} at {sizes[0]}, {steps[1]:,} at {sizes[-1]}). "
+    )
+    if "none" in setup.methods:
+        small, large = (result.accuracy("none", b) for b in (sizes[0], sizes[-1]))
+        if small is not None and large is not None and large < small - 0.1:
+            text += (
+                f"Without normalization the network scores {pct(large)} at {sizes[-1]} against "
+                f"{pct(small)} at {sizes[0]}: in {steps[1]} steps it has not got far. "
+            )
+    return text + (
+        "Batch norm is evaluated with its running averages. One seed: differences of a few "
+        "points between neighbouring sizes are run-to-run variation; only large gaps stand out."
     )
 
 
@@ -509,7 +563,9 @@ def batch_sizes() -> None:
         f"The [784, {', '.join(map(str, setup.hidden))}, 10] sigmoid network with batch, layer "
         f"or group norm ({setup.groups} groups), and without, at mini-batches of "
         f"{', '.join(map(str, setup.batch_sizes))} digits, η = {setup.eta:g} at every size, "
-        f"{setup.epochs} pass over {setup.n_train:,} digits."
+        f"{'one pass' if setup.epochs == 1 else f'{setup.epochs} passes'} over "
+        f"{setup.n_train:,} digits. With two digits in a batch, batch norm passes on one bit "
+        "per unit (see section 1 with N = 2)."
     )
     result = bn_batch_sizes(setup)
     batch_size_chart(result)
@@ -524,7 +580,9 @@ def depth() -> None:
         f"{setup.steps:,} steps of {setup.batch_size} digits)."
     )
     plain, bn = bn_depth(setup)
-    accuracy_chart(plain, bn, f"{setup.hidden_layers} hidden layers: validation accuracy")
+    accuracy_chart(
+        plain, bn, f"{setup.hidden_layers} hidden layers: validation accuracy", paper=False
+    )
     st.markdown(depth_sentence(plain, bn))
 
 
