@@ -130,7 +130,10 @@ def swing(s: np.ndarray, scale: float, diverged_at: int | None, slope: float = 1
 def _grows(s: np.ndarray, diverged_at: int | None) -> bool:
     """``descent.growing`` on the path's steep component alone (a path of points (0, s_k),
     round-off already set to 0, or its jitter would look like growth): the flat component
-    would hide a slow growth behind its own slow shrinking."""
+    would hide a slow growth behind its own slow shrinking. False for a path of no step
+    (``growing`` needs two positions)."""
+    if len(s) < 2:
+        return False
     xy = np.column_stack([np.zeros(len(s)), s])
     return growing(Path(xy, np.zeros(len(s)), xy[1:], xy[1:], (), diverged_at))
 

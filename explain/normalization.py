@@ -186,12 +186,11 @@ def transform_sentence(demo: TransformDemo) -> str:
         )
     if n == 2:
         size = np.abs(demo.xhat)
-        lowest = float(size.min())
+        lo, hi = float(size.min()), float(size.max())
         near = (
-            "exactly ±1"
-            if lowest > 0.995
-            else f"about ±1 (as low as ±{amount(lowest, 3)}, where "
-            "a unit's two values nearly coincide and ε weighs in)"
+            f"about ±1 (±{amount(lo, 3)}"
+            + (f" to ±{amount(hi, 3)}" if amount(lo, 3) != amount(hi, 3) else "")
+            + "; ε pulls it below 1 where a unit's two values nearly coincide)"
         )
         return (
             f"With two digits, every x̂ is {near}: each unit passes on only which of the two "
