@@ -311,18 +311,20 @@ def neuron_regime(setup: NeuronSetup = NEURON, k: int = 0) -> Regime:
 
 
 class Onsets(NamedTuple):
-    """Where the neuron's behaviour changes, measured on a grid of rates (etas, ascending,
-    each run for the setup's epochs), against the thresholds at the minimum.
+    """Where the neuron's behaviour changes, measured on a grid of rates (etas, ascending),
+    against the thresholds at the minimum.
 
-    crossing: the smallest rate whose path crosses the valley floor at least once; unsettled:
-    the smallest rate whose path does not close in on the floor ("bounces", "stalls" or
-    "diverges"); None where no rate of the grid did. verdicts and crossed (whether the path
-    crossed the floor at all) one per rate.
+    Per rate: verdicts; crossed, whether the path crossed the valley floor at all; settled,
+    whether it ended within NEAR of its start's distance from the floor. crossing: the
+    smallest rate whose path crossed; unsettled: where the stretch of rates at the top of the
+    grid whose paths did not settle begins (a rate so small that it stalls on a plateau far
+    below it does not count); None where no rate crossed, or the largest rate settled.
     """
 
     etas: np.ndarray
     verdicts: tuple[str, ...]
     crossed: tuple[bool, ...]
+    settled: tuple[bool, ...]
     crossing: float | None
     unsettled: float | None
     oscillate_at: float
@@ -330,22 +332,35 @@ class Onsets(NamedTuple):
 
 
 UNSETTLED = ("bounces", "stalls", "diverges")
+NEAR = 1e-3  # a path has settled when it ends within a thousandth of its start's distance
 
 
 def neuron_onsets(
-    setup: NeuronSetup = NEURON, lo: float = 0.25, hi: float = 4.0, per_octave: int = 24
+    setup: NeuronSetup = NEURON,
+    lo: float = 0.25,
+    hi: float = 4.0,
+    per_octave: int = 24,
+    steps: int = 400,
 ) -> Onsets:
-    """Run the neuron at rates from lo / lambda_max to hi / lambda_max, ``per_octave`` to a
-    doubling (2^(1/24): 3% apart), and find where crossing and settling change."""
+    """Run the neuron for ``steps`` steps at rates from lo / lambda_max to hi / lambda_max,
+    ``per_octave`` to a doubling (2^(1/24): 3% apart), and find where crossing the floor and
+    settling change. 400 steps let a path at 0.97 times 2 / lambda_max (its swing x 0.97 a
+    step) settle, so the measured onset is not an artefact of a short run (0.4 s)."""
     lam_max = neuron_lam_max(setup)
     n = round(math.log2(hi / lo) * per_octave) + 1
     etas = np.geomspace(lo, hi, n) / lam_max
-    regimes = [neuron_regime(replace(setup, eta=float(e))) for e in etas]
+    regimes = [neuron_regime(replace(setup, eta=float(e), epochs=steps)) for e in etas]
     crossed = tuple(r.swing.crossings > 0 for r in regimes)
+    settled = tuple(
+        bool(r.swing.settled or abs(r.steep[-1]) <= NEAR * abs(r.steep[0])) for r in regimes
+    )
     crossing = next((float(e) for e, c in zip(etas, crossed) if c), None)
-    unsettled = next((float(e) for e, r in zip(etas, regimes) if r.verdict in UNSETTLED), None)
+    top = max((k + 1 for k, ok in enumerate(settled) if ok), default=0)
+    unsettled = float(etas[top]) if top < len(etas) else None
     verdicts = tuple(r.verdict for r in regimes)
-    return Onsets(etas, verdicts, crossed, crossing, unsettled, 1.0 / lam_max, 2.0 / lam_max)
+    return Onsets(
+        etas, verdicts, crossed, settled, crossing, unsettled, 1.0 / lam_max, 2.0 / lam_max
+    )
 
 
 # --- sentences about a path --------------------------------------------------------------------

@@ -183,13 +183,13 @@ def test_at_target_half_the_neurons_thresholds_separate_its_regimes(cost, start)
     setup = dataclasses.replace(NEURON, w0=(start[0],), b0=(start[1],), cost=cost)
     o = neuron_onsets(setup)
     rel = o.etas / o.oscillate_at
-    for r, crossed, verdict in zip(rel, o.crossed, o.verdicts):
+    for r, crossed, settled, verdict in zip(rel, o.crossed, o.settled, o.verdicts):
         if r <= 1 + 1e-9:
             assert not crossed, (r, verdict)
-        if r < 2 - 1e-9:
-            assert verdict not in UNSETTLED, (r, verdict)
+        if 0.5 < r < 2 - 1e-9:  # (the quadratic cost from z = -6 crawls off its plateau below)
+            assert settled and verdict not in UNSETTLED, (r, verdict)
         if r > 2 + 1e-9:
-            assert verdict in UNSETTLED, (r, verdict)
+            assert not settled and verdict in UNSETTLED, (r, verdict)
     assert o.oscillate_at < o.crossing <= o.oscillate_at * 1.03
     assert o.unsettled == pytest.approx(o.diverge_at, rel=0.031)
     assert o.diverge_at == pytest.approx(2 * o.oscillate_at)
@@ -218,7 +218,7 @@ def test_elsewhere_the_neurons_thresholds_are_local():
     assert "curvature at the minimum" in regime_sentence(early)
     w, b = neuron_minimum(far)
     near = neuron_onsets(dataclasses.replace(far, w0=(w + 0.02,), b0=(b + 0.02,)))
-    assert o.oscillate_at < near.crossing <= near.oscillate_at * 1.03
+    assert near.crossing == pytest.approx(near.oscillate_at, rel=0.031)
     assert near.unsettled == pytest.approx(near.diverge_at, rel=0.031)
 
 

@@ -44,6 +44,7 @@ from ui.format import nice, num, plural
 from ui.site import link
 
 BATCH_SIZES = (1, 2, 4, 8, 16, 32)
+MAX_ROWS = 8  # digits a table lists; its mean and variance rows are over the whole batch
 UNITS = 4
 
 
@@ -97,8 +98,13 @@ def show_table(df: pd.DataFrame) -> None:
 def table(values: np.ndarray, labels, extra: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
     """Rows per digit (and summary rows), one column per unit, numbers written for reading."""
     cols = [f"unit {j + 1}" for j in range(values.shape[1])]
-    rows = [[minus(nice(float(v))) for v in row] for row in values]
+    shown = values[:MAX_ROWS]
+    rows = [[minus(nice(float(v))) for v in row] for row in shown]
     index = [f"digit {k + 1} ({'an' if lab == 8 else 'a'} {lab})" for k, lab in enumerate(labels)]
+    index = index[:MAX_ROWS]
+    if len(values) > MAX_ROWS:
+        rows.append(["…"] * values.shape[1])
+        index.append(f"digits {MAX_ROWS + 1} to {len(values)}")
     for name, vals in (extra or {}).items():
         # below 10⁻¹² a summary is round-off (the mean of x̂ is 0 by construction)
         rows.append([minus(nice(float(v))) if abs(v) >= 1e-12 else "0" for v in vals])
