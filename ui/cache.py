@@ -53,6 +53,7 @@ from explain.normalization import (
     transform_demo,
 )
 from explain.propagation import DeepSetup, PropagationStats, propagation_stats
+from explain.schedule_lesson import BatchPair, ScheduleRace, run_batch_pair, run_schedules
 from explain.symmetry import SymmetryRun, symmetry_run
 from explain.unstable import (
     ChainSetup,
@@ -372,3 +373,26 @@ def _depth_runs(setup: DepthSetup, engine: str, _progress=None):
 def bn_depth(setup: DepthSetup):
     """The deep network without and with batch norm: (plain, batch norm)."""
     return progressed(_depth_runs, setup, f"Training two deep networks for {setup.steps:,} steps")
+
+
+# --- the learning-rate page ---------------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=32, persist="disk")
+def _schedule_runs(setup: ScheduleRace, engine: str, _progress=None):
+    return run_schedules(setup, _progress)
+
+
+def schedule_runs(setup: ScheduleRace):
+    """Every schedule of the race trained on MNIST: {name: ScheduleRun}."""
+    return progressed(_schedule_runs, setup, f"Training {len(setup.schedules)} networks")
+
+
+@st.cache_data(show_spinner=False, max_entries=32, persist="disk")
+def _batch_pair_runs(pair: BatchPair, engine: str, _progress=None):
+    return run_batch_pair(pair, _progress)
+
+
+def batch_pair_runs(pair: BatchPair):
+    """The schedule at two batch sizes (and two rates): [BatchRun]."""
+    return progressed(_batch_pair_runs, pair, f"Training {len(pair.runs())} networks")
