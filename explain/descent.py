@@ -468,6 +468,8 @@ def growing(path: Path) -> bool:
     if path.diverged_at is not None:
         return True
     d = np.hypot(path.xy[:, 0], path.xy[:, 1])
+    if len(d) < 2:  # no step taken: nothing has grown
+        return False
     q = max(1, len(d) // 4)
     return bool(d[-q:].max() > d[-2 * q : -q].max() * (1 + 1e-9))
 

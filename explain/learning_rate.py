@@ -603,7 +603,7 @@ def scan_result(setup: ScanSetup, results: list[TrainResult]) -> Scan:
         raise ValueError(f"{len(results)} results for {len(setup.etas)} rates")
     runs = tuple(scan_run(e, r) for e, r in zip(setup.etas, results))
     ok = [i for i, r in enumerate(runs) if r.diverged_epoch is None and r.learned]
-    best = max(ok, key=lambda i: (_pct(runs[i].final_accuracy), -i)) if ok else None
+    best = max(ok, key=lambda i: (_pct(runs[i].final_accuracy), -runs[i].eta)) if ok else None
     return Scan(setup, runs, best)
 
 

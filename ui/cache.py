@@ -13,6 +13,7 @@ import contextvars
 import hashlib
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +37,15 @@ from explain.descent import (
     summarize,
 )
 from explain.experiments import MnistExperiment, run_mnist
+from explain.learning_rate import (
+    NEURON,
+    RangeSetup,
+    neuron_lam_max,
+    neuron_onsets,
+    neuron_regime,
+    quadratic_regime,
+    run_range_test,
+)
 from explain.neuron import NeuronRun, NeuronSetup, cost_surface, train_neuron
 from explain.nn.datasets import load_mnist
 from explain.nn.network import NetworkSpec, init_params
@@ -396,3 +406,28 @@ def _batch_pair_runs(pair: BatchPair, engine: str, _progress=None):
 def batch_pair_runs(pair: BatchPair):
     """The schedule at two batch sizes (and two rates): [BatchRun]."""
     return progressed(_batch_pair_runs, pair, f"Training {len(pair.runs())} networks")
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def lr_regime(surface: str, kappa: float, factor: float):
+    """Gradient descent at eta = factor / lambda_max on the quadratic (kappa, 30 degrees) or
+    on the one-neuron pages' neuron (target 0.5): a Regime, with the neuron's measured onsets."""
+    if surface == "quadratic":
+        lam_max = Terrain("quadratic", kappa, 30.0).build().curvatures[1]
+        return quadratic_regime(kappa, 30.0, factor / lam_max, steps=60), None
+    setup = (
+        NEURON._replace(eta=factor / neuron_lam_max(NEURON))
+        if hasattr(NEURON, "_replace")
+        else replace(NEURON, eta=factor / neuron_lam_max(NEURON))
+    )
+    return neuron_regime(setup), neuron_onsets(NEURON)
+
+
+@st.cache_data(show_spinner="Running the range test…", max_entries=32, persist="disk")
+def _range_test(setup: RangeSetup, engine: str):
+    return run_range_test(setup)
+
+
+def range_test(setup: RangeSetup):
+    """``run_range_test`` cached across sessions and restarts."""
+    return _range_test(setup, ENGINE)

@@ -74,6 +74,14 @@ PAGES: tuple[PageInfo, ...] = (
         ":material/equalizer:",
         short_title="Batch, layer & group norm",
     ),
+    PageInfo(
+        "pages/training_better/learning_rate.py",
+        "The learning rate and its schedule",
+        "Training better",
+        "learning-rate",
+        ":material/timeline:",
+        short_title="Learning rate & schedules",
+    ),
 )
 
 

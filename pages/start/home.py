@@ -45,6 +45,13 @@ PROBLEMS = [
         "momentum, Nesterov, Adagrad, RMSProp, Adam",
         ("optimizers",),
     ),
+    (
+        "Training overshoots, crawls, or stops improving",
+        "a step of η λ_max > 2 grows the error; a small η crawls; a constant η keeps "
+        "mini-batch noise alive",
+        "a rate from a scan or range test, then a decaying schedule",
+        ("learning-rate",),
+    ),
 ]
 
 st.title("Why are deep networks hard to train?")

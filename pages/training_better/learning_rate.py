@@ -1,10 +1,19 @@
 """The learning rate and its schedule: too small, right, too large; then decay."""
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
-from charts import line_chart
+from charts import hline, labelled_points, layered, line_chart, shaded_spans, vline
 from explain.activation_verdicts import accuracy_noise
+from explain.learning_rate import (
+    RangeSetup,
+    ScanSetup,
+    range_sentence,
+    regime_sentence,
+    scan_result,
+    scan_sentence,
+)
 from explain.nn.datasets import SPLIT_SIZES
 from explain.nn.schedules import SCHEDULES, ScheduleSpec
 from explain.schedule_lesson import (
@@ -23,9 +32,9 @@ from explain.schedule_lesson import (
 )
 from explain.schedule_lesson import ETA_CHOICES as SCHEDULE_ETAS
 from ui import widgets
-from ui.cache import batch_pair_runs, schedule_runs
+from ui.cache import batch_pair_runs, lr_regime, mnist_runs, range_test, schedule_runs
 from ui.display import show_chart
-from ui.format import nice
+from ui.format import nice, num
 
 N_EVAL = SPLIT_SIZES["validation"]
 
@@ -41,7 +50,198 @@ with lead:
         "neuron you can picture, on real digits, and under six schedules."
     )
 
-# SECTIONS_1_2
+# --- 1. too small, right, too large ------------------------------------------------------------
+st.header("1. Too small, right, too large")
+st.markdown(
+    "Near a minimum every cost is a bowl, steep in some directions and shallow in others. "
+    "Gradient descent multiplies the distance along the steepest direction, of curvature "
+    "λ_max, by (1 − η λ_max) every step: below 1/λ_max it shrinks without changing sign, "
+    "between 1/λ_max and 2/λ_max it changes sign every step (the path crosses the valley "
+    "floor and comes back), and above 2/λ_max it grows: the path diverges."
+)
+st.latex(r"s_{k+1} = (1 - \eta\,\lambda_{max})\, s_k")
+FACTORS = (0.1, 0.3, 0.5, 0.9, 1.0, 1.1, 1.5, 1.9, 2.0, 2.1, 3.0)
+SURFACES = {"quadratic": "the narrow valley (quadratic)", "neuron": "one sigmoid neuron"}
+
+
+def regime_frame(r) -> pd.DataFrame:
+    k = np.arange(len(r.steep))
+    return pd.DataFrame({"step": k, "value": r.steep, "component": "across the valley (steep)"})
+
+
+@st.fragment
+def regimes_section() -> None:
+    c1, c2, c3 = st.columns([2, 1, 2])
+    with c1:
+        surface = widgets.radio("On", "r_surface", tuple(SURFACES), "quadratic", SURFACES)
+    with c2:
+        kappa = widgets.stepped(
+            "Condition number κ", "r_kappa", (2, 5, 10, 20, 50), 10,
+            disabled=surface != "quadratic",
+        )  # fmt: skip
+    with c3:
+        factor = widgets.stepped(
+            "Learning rate η, in units of 1/λ_max", "r_factor", FACTORS, 0.5,
+            format_func=lambda f: f"{f:g} / λ_max",
+        )  # fmt: skip
+    r, onsets = lr_regime(surface, float(kappa), float(factor))
+    left, right = st.columns([3, 2], gap="medium")
+    with left:
+        show_chart(
+            layered(
+                line_chart(
+                    regime_frame(r), x="step", y="value", color="component",
+                    color_title="distance", points=True, x_integer=True,
+                    title=f"Gradient descent at η = {nice(r.eta)}: the steep component s_k",
+                    x_title="step k", y_title="distance across the valley s", height=300,
+                ),
+                hline(0.0, "the valley floor", show_label=False),
+                height=300,
+            ),
+            "The dashed line is the floor of the valley (s = 0). A path that changes sign "
+            "every step is crossing it; one that grows is leaving the valley.",
+        )  # fmt: skip
+    with right:
+        st.latex(
+            rf"1 - \eta\,\lambda_{{max}} = 1 - {num(r.eta)} \times {num(r.lam_max)} = "
+            rf"{num(r.predicted)}"
+        )
+        st.markdown(regime_sentence(r))
+        if onsets is not None:
+            st.caption(onsets_caption(onsets))
+
+
+def onsets_caption(o) -> str:
+    text = (
+        "The neuron's thresholds are the curvature of its cost at the minimum "
+        f"(1/λ_max = {nice(o.oscillate_at)}, 2/λ_max = {nice(o.diverge_at)}). "
+    )
+    if o.crossing is not None:
+        text += (
+            f"Measured over {len(o.etas)} rates, paths first cross the floor at "
+            f"η = {nice(o.crossing)}"
+        )
+        text += (
+            f" and stop settling from η = {nice(o.unsettled)}."
+            if o.unsettled is not None
+            else "; every rate tried settles."
+        )
+    return text + (
+        " Far from the minimum the neuron's gradient is bounded, so above 2/λ_max it swings "
+        "on a cycle instead of running off to infinity."
+    )
+
+
+regimes_section()
+
+
+# --- 2. on MNIST ------------------------------------------------------------------------------
+st.header("2. On real digits")
+SCAN = ScanSetup()
+
+
+def scan_charts(scan) -> None:
+    cost = pd.concat(
+        [
+            pd.DataFrame(
+                {"epoch": r.history.epoch, "cost": r.history.train_cost, "η": f"{r.eta:g}"}
+            )
+            for r in scan.runs
+        ],
+        ignore_index=True,
+    )
+    left, right = st.columns(2, gap="medium")
+    with left:
+        show_chart(
+            line_chart(
+                cost, x="epoch", y="cost", color="η", color_title="learning rate",
+                log_y=True, y_powers="auto", x_integer=True, points=True,
+                title="Training cost per epoch, one line per rate",
+                x_title="epoch", y_title="training cost (log scale)",
+            ),
+            "A run counts as diverged at the first epoch that ends with a higher training cost "
+            "than the untrained network had: training made it worse at the very digits it "
+            "trains on.",
+        )  # fmt: skip
+    final = pd.DataFrame(
+        {
+            "η": [r.eta for r in scan.runs],
+            "accuracy": [r.final_accuracy for r in scan.runs],
+            "label": [
+                f"diverged in epoch {r.diverged_epoch}" if r.diverged_epoch else ""
+                for r in scan.runs
+            ],
+            "side": "left",
+        }
+    ).dropna(subset=["accuracy"])
+    with right:
+        show_chart(
+            layered(
+                line_chart(
+                    final, x="η", y="accuracy", log_x=True, points=True,
+                    title="Final validation accuracy against the learning rate",
+                    x_title="learning rate η (log scale)", y_title="accuracy (%)",
+                    x_values=[r.eta for r in scan.runs],
+                ),
+                labelled_points(final[final["label"] != ""], x="η", y="accuracy",
+                                label="label", side="side"),
+            ),
+            "Each point is a separate run of the same network from the same weights.",
+        )  # fmt: skip
+    st.markdown(scan_sentence(scan))
+
+
+def range_chart(rr, scan) -> None:
+    df = pd.concat(
+        [
+            pd.DataFrame({"η": rr.lrs, "cost": rr.losses, "curve": "mini-batch cost"}),
+            pd.DataFrame({"η": rr.lrs, "cost": rr.smoothed, "curve": "smoothed"}),
+        ],
+        ignore_index=True,
+    )
+    lo, hi = rr.suggestion
+    best = scan.runs[scan.best].eta if scan.best is not None else None
+    best_line = [vline(best, f"scan's best η = {best:g}")] if best is not None else []
+    band = pd.DataFrame({"from": [lo], "to": [hi], "region": ["suggested range"]})
+    show_chart(
+        layered(
+            shaded_spans(band, x="from", x2="to", label="region", color="#009E73"),
+            line_chart(
+                df, x="η", y="cost", color="curve", color_title="cost", log_x=True,
+                log_y=True, y_powers="auto",
+                title=f"The range test: one run of {rr.setup.steps:,} steps, the rate rising "
+                "each step", x_title="learning rate η (log scale)",
+                y_title="mini-batch cost (log scale)",
+            ),
+            *best_line,
+        ),
+        "The green band is the range the test suggests: from a tenth of the rate where the "
+        "smoothed cost is lowest up to that rate."
+        + (" The dashed line is the best rate of the scan." if best_line else ""),
+    )  # fmt: skip
+    st.markdown(range_sentence(rr, scan))
+
+
+def mnist_section() -> None:
+    st.markdown(
+        f"The [784, {SCAN.hidden}, 10] sigmoid network with cross-entropy, mini-batches of "
+        f"{SCAN.batch_size}, {SCAN.epochs} epochs on {SCAN.n_train:,} digits, trained once per "
+        f"rate ({', '.join(f'{e:g}' for e in SCAN.etas)}), from the same weights and on "
+        "the same mini-batches."
+    )
+    scan = scan_result(SCAN, mnist_runs(SCAN.experiments(), f"Training {len(SCAN.etas)} networks"))
+    scan_charts(scan)
+    st.subheader("The learning-rate range test")
+    st.markdown(
+        "Smith's range test finds a good rate in one short run: start tiny, raise the rate a "
+        "little every mini-batch, and watch the cost. It falls while the rate is useful and "
+        "shoots up once it is too large."
+    )
+    range_chart(range_test(RangeSetup(scan=SCAN)), scan)
+
+
+mnist_section()
+
 
 # --- 3. schedules -----------------------------------------------------------------------------
 st.header("3. Schedules: large at first, smaller later")
