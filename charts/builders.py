@@ -263,12 +263,22 @@ def range_rules(
 
 
 @recipe
-def shaded_spans(df: pd.DataFrame, *, x: str, x2: str, label: str, color: str = "#bbbbbb"):
-    """Grey vertical bands from x to x2 (e.g. where an activation saturates), with tooltips."""
+def shaded_spans(
+    df: pd.DataFrame,
+    *,
+    x: str,
+    x2: str,
+    label: str,
+    color: str = "#bbbbbb",
+    x_title: str | None = None,
+):
+    """Grey vertical bands from x to x2 (e.g. where an activation saturates), with tooltips;
+    ``x_title`` names the axis when the bands are the chart's first layer."""
+    enc_x = alt.X(f"{x}:Q").title(x_title) if x_title else f"{x}:Q"
     return (
         alt.Chart(df)
         .mark_rect(opacity=0.25, color=color)
-        .encode(x=f"{x}:Q", x2=f"{x2}:Q", tooltip=[alt.Tooltip(f"{label}:N", title="region")])
+        .encode(x=enc_x, x2=f"{x2}:Q", tooltip=[alt.Tooltip(f"{label}:N", title="region")])
     )
 
 

@@ -59,7 +59,7 @@ st.markdown(
     "between 1/λ_max and 2/λ_max it changes sign every step (the path crosses the valley "
     "floor and comes back), and above 2/λ_max it grows: the path diverges."
 )
-st.latex(r"s_{k+1} = (1 - \eta\,\lambda_{max})\, s_k")
+st.latex(r"s_{k+1} = (1 - \eta\,\lambda_{max})\, s_k\,")
 FACTORS = (0.1, 0.3, 0.5, 0.9, 1.0, 1.1, 1.5, 1.9, 2.0, 2.1, 3.0)
 SURFACES = {"quadratic": "the narrow valley (quadratic)", "neuron": "one sigmoid neuron"}
 
@@ -102,6 +102,7 @@ def regimes_section() -> None:
             "every step is crossing it; one that grows is leaving the valley.",
         )  # fmt: skip
     with right:
+        show_chart(threshold_axis(r), threshold_caption(r))
         st.latex(
             rf"1 - \eta\,\lambda_{{max}} = 1 - {num(r.eta)} \times {num(r.lam_max)} = "
             rf"{num(r.predicted)}"
@@ -109,6 +110,38 @@ def regimes_section() -> None:
         st.markdown(regime_sentence(r))
         if onsets is not None:
             st.caption(onsets_caption(onsets))
+
+
+REGION_COLOURS = ("#56B4E9", "#E69F00", "#D55E00")
+
+
+def threshold_axis(r):
+    """The rate axis from 0 to 3/λ_max: the three regions, and the reader's η on it."""
+    edges = (0.0, r.oscillate_at, r.diverge_at, 3.0 * r.oscillate_at)
+    names = ("below 1/λ_max", "1/λ_max to 2/λ_max", "above 2/λ_max")
+    spans = [
+        shaded_spans(
+            pd.DataFrame({"from": [a], "to": [b], "region": [n]}),
+            x="from", x2="to", label="region", color=c, x_title="learning rate η",
+        )
+        for a, b, n, c in zip(edges[:-1], edges[1:], names, REGION_COLOURS)
+    ]  # fmt: skip
+    return layered(
+        *spans,
+        vline(r.eta, f"η = {nice(r.eta)}"),
+        vline(r.oscillate_at, "1/λ_max", label_at="bottom"),
+        vline(r.diverge_at, "2/λ_max", label_at="bottom"),
+        title="Where this η sits",
+        height=90,
+    )
+
+
+def threshold_caption(r) -> str:
+    return (
+        "Blue: the distance across shrinks without changing sign; orange: it changes sign "
+        "every step; red: it grows. The thresholds come from the surface's curvature λ_max = "
+        f"{nice(r.lam_max)}."
+    )
 
 
 def onsets_caption(o) -> str:
