@@ -239,6 +239,7 @@ PROJECTOR_URLS = [p.url_path for p in PAGES] + [
     "optimizers?surface=himmelblau&opt=SGD&opt=momentum&opt=Nesterov&opt=Adagrad&opt=RMSProp"
     "&opt=Adam&noise=3.0&steps=400&follow=1&kappa_t=200&m_layers=4",
     "batch-norm?n=32&groups=3&buys_tab=Mini-batch%20size",
+    "learning-rate?r_surface=neuron&r_factor=3.0&s_warmup=2&s_epochs=10",
 ]
 
 
