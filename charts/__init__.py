@@ -16,6 +16,7 @@ from charts.builders import (
     line_chart,
     matrix_panels,
     range_rules,
+    region_axis,
     shaded_spans,
     vline,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "line_chart",
     "matrix_panels",
     "range_rules",
+    "region_axis",
     "shaded_spans",
     "vline",
 ]

@@ -469,3 +469,46 @@ def dot_strip(
         )
         .properties(title=title, height=height)
     )
+
+
+@recipe
+def region_axis(
+    regions: pd.DataFrame,
+    marks: pd.DataFrame,
+    *,
+    title: str,
+    x_title: str,
+    colours: tuple[str, ...],
+    height: int = 90,
+) -> alt.LayerChart:
+    """A number line split into coloured regions (columns from, to, region) with labelled
+    marks on it (columns x, label, at: "top" or "bottom"): where one value sits among
+    thresholds. The regions fill the full height; the legend names them."""
+    names = list(regions["region"])
+    bands = (
+        alt.Chart(regions)
+        .mark_rect(opacity=0.35)
+        .encode(
+            x=alt.X("from:Q").title(x_title).scale(nice=False),
+            x2="to:Q",
+            y=alt.value(0),
+            y2=alt.value(height),
+            color=alt.Color("region:N").scale(domain=names, range=list(colours)).title(None),
+            tooltip=[alt.Tooltip("region:N"), alt.Tooltip("from:Q", format=".3g"),
+                     alt.Tooltip("to:Q", format=".3g")],
+        )
+    )  # fmt: skip
+    rules = (
+        alt.Chart(marks)
+        .mark_rule(strokeDash=[4, 4], color="#333")
+        .encode(x="x:Q", y=alt.value(0), y2=alt.value(height), tooltip=["label:N"])
+    )
+    layers = [bands, rules]
+    for at, baseline, y in (("top", "top", 4), ("bottom", "bottom", height - 4)):
+        layers.append(
+            alt.Chart(marks)
+            .transform_filter(alt.datum.at == at)
+            .mark_text(align="left", dx=4, baseline=baseline, color="#333", fontWeight="bold")
+            .encode(x="x:Q", y=alt.value(y), text="label:N")
+        )
+    return alt.layer(*layers).properties(title=title, height=height)

@@ -53,6 +53,7 @@ SERIES_COLOURS: dict[str, str] = {
     "RMSProp": OKABE_ITO["purple"],
     "Adam": OKABE_ITO["orange"],
     "AdamW": OKABE_ITO["black"],
+    "constant": OKABE_ITO["black"],  # the constant learning rate, against every schedule
 }
 
 # Hidden layer k (1-based) is always LAYER_COLOURS[k - 1]: first layers dark, later ones light.

@@ -366,6 +366,20 @@ def neuron_onsets(
 # --- sentences about a path --------------------------------------------------------------------
 
 
+def flat_sentence(r: Regime) -> str:
+    """How far the path got along the valley (the flat direction, curvature lam_min): where a
+    small rate crawls. Empty when the path has no flat component to speak of."""
+    if r.lam_min <= 0 or r.flat[0] == 0 or r.path.diverged_at is not None:
+        return ""
+    left = abs(float(r.flat[-1] / r.flat[0]))
+    steps = len(r.flat) - 1
+    return (
+        f"Along the valley, where the curvature is only λ_min = {amount(r.lam_min, 3)}, each "
+        f"step keeps {amount(abs(1 - r.eta * r.lam_min), 3)} of the distance: after {steps} "
+        f"steps {100 * left:.0f}% of it is still to go."
+    )
+
+
 def expected_verdict(r: Regime) -> str:
     """What the thresholds alone predict at r.eta (equality within 1e-9): "smooth" below
     1 / lam_max, "one step" at it, "oscillates" between, "bounces" at 2 / lam_max and above
@@ -407,7 +421,7 @@ def regime_sentence(r: Regime) -> str:
     s, steps = r.swing, len(r.steep) - 1
     left = 100 * abs(r.steep[-1] / r.steep[0]) if r.steep[0] != 0 else 0.0
     if r.path.diverged_at is not None:
-        end = f"it left the plot at step {r.path.diverged_at}"
+        end = f"the run was stopped at step {r.path.diverged_at}, far outside the valley"
     else:
         end = f"after {steps} steps it is {amount(left / 100)}× as far across as at the start"
     text = _WHAT[s.verdict].format(

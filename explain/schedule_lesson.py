@@ -71,6 +71,9 @@ BAND = 2.0  # the hover band is level +- BAND x spread: the windows stay inside 
 # hovering run's cost moves that much between epochs (eta 3, batch 10: 0.17 to 0.28 over
 # epochs 13-20), so a smaller gap could be where each run happened to stop.
 SAME_COST = 2.0
+# a decayed schedule ends "about where" the constant rate did within 1.2x either way: the
+# constant's level itself moves about that much between the windows of its last third
+SAME_END = 1.2
 
 
 def label(name: str) -> str:
@@ -387,16 +390,14 @@ def decay_gains(results: dict[str, ScheduleRun]) -> list[DecayGain]:
     if hover is None or const.end_cost is None:
         return []
     reference = hover.level if hover.hovering else const.end_cost
-    band = BAND * (hover.spread if hover.hovering else hover.noise)
     out = []
     for name, run in results.items():
         if name == "constant" or run.diverged_at is not None or run.end_cost is None:
             continue
-        if abs(run.end_cost - reference) <= band:
-            code = "same"
-        else:
-            code = "lower" if run.end_cost < reference else "higher"
         ratio = reference / run.end_cost if run.end_cost > 0 else math.inf
+        # a ratio, not a band: a band of a few standard deviations around a hovering level
+        # can span a factor of five and call a 1.8x lower end "about where" it ended
+        code = "same" if 1 / SAME_END <= ratio <= SAME_END else "lower" if ratio > 1 else "higher"
         out.append(DecayGain(name, run.end_cost, reference, ratio, code))
     return out
 
@@ -688,6 +689,18 @@ def _batch_run(batch, eta, history, steps, diverged, per_epoch) -> BatchRun:
         float(history.train_cost[-1]) if len(history.epoch) >= 2 else None,
         diverged,
     )
+
+
+def worse_than_untrained(runs: list[BatchRun]) -> list[BatchRun]:
+    """Runs whose training cost ended above the untrained network's (the scan's rule for a
+    diverged run on the same page): training made them worse at their own digits."""
+    return [
+        r
+        for r in runs
+        if r.final_cost is not None
+        and len(r.history.train_cost)
+        and r.final_cost > float(r.history.train_cost[0])
+    ]
 
 
 def batch_sentence(runs: list[BatchRun], n_eval: int = 1000) -> str:

@@ -121,7 +121,7 @@ def test_quadratic_sentences_follow_the_verdicts():
         assert f"**{r.verdict}" in text, text
         seen.add(r.verdict)
     assert seen == {"crawls", "smooth", "one step", "oscillates", "bounces", "diverges"}
-    assert "left the plot at step" in regime_sentence(quadratic_regime(20.0, 30.0, 100.0))
+    assert "the run was stopped at step" in regime_sentence(quadratic_regime(20.0, 30.0, 100.0))
 
 
 def test_swing_on_constructed_components():

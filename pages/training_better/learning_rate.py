@@ -4,11 +4,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from charts import hline, labelled_points, layered, line_chart, shaded_spans, vline
+from charts import hline, labelled_points, layered, line_chart, region_axis, shaded_spans, vline
 from explain.activation_verdicts import accuracy_noise
 from explain.learning_rate import (
     RangeSetup,
     ScanSetup,
+    flat_sentence,
     range_sentence,
     regime_sentence,
     scan_result,
@@ -29,6 +30,7 @@ from explain.schedule_lesson import (
     schedule_curves,
     schedule_sentence,
     schedule_table,
+    worse_than_untrained,
 )
 from explain.schedule_lesson import ETA_CHOICES as SCHEDULE_ETAS
 from ui import widgets
@@ -66,7 +68,13 @@ SURFACES = {"quadratic": "the narrow valley (quadratic)", "neuron": "one sigmoid
 
 def regime_frame(r) -> pd.DataFrame:
     k = np.arange(len(r.steep))
-    return pd.DataFrame({"step": k, "value": r.steep, "component": "across the valley (steep)"})
+    return pd.concat(
+        [
+            pd.DataFrame({"step": k, "value": r.steep, "component": "across the valley (steep)"}),
+            pd.DataFrame({"step": k, "value": r.flat, "component": "along the valley (flat)"}),
+        ],
+        ignore_index=True,
+    )
 
 
 @st.fragment
@@ -85,6 +93,7 @@ def regimes_section() -> None:
             format_func=lambda f: f"{f:g} / λ_max",
         )  # fmt: skip
     r, onsets = lr_regime(surface, float(kappa), float(factor))
+    bound = 1.2 * max(abs(float(r.steep[0])), abs(float(r.flat[0])), 1e-12)
     left, right = st.columns([3, 2], gap="medium")
     with left:
         show_chart(
@@ -92,22 +101,24 @@ def regimes_section() -> None:
                 line_chart(
                     regime_frame(r), x="step", y="value", color="component",
                     color_title="distance", points=True, x_integer=True,
-                    title=f"Gradient descent at η = {nice(r.eta)}: the steep component s_k",
-                    x_title="step k", y_title="distance across the valley s", height=300,
+                    title=f"Gradient descent at η = {nice(r.eta)}: distance from the minimum",
+                    x_title="step k", y_title="distance from the minimum", height=300,
+                    y_domain=(-bound, bound),
                 ),
                 hline(0.0, "the valley floor", show_label=False),
                 height=300,
             ),
-            "The dashed line is the floor of the valley (s = 0). A path that changes sign "
-            "every step is crossing it; one that grows is leaving the valley.",
+            "Each component is the distance from the minimum along one direction; the dashed "
+            "line is the floor of the valley (0). A path that changes sign every step is "
+            "crossing it; lines that leave the chart have left the valley.",
         )  # fmt: skip
     with right:
         show_chart(threshold_axis(r), threshold_caption(r))
         st.latex(
             rf"1 - \eta\,\lambda_{{max}} = 1 - {num(r.eta)} \times {num(r.lam_max)} = "
-            rf"{num(r.predicted)}"
+            rf"{num(r.predicted, bracket=False)}"
         )
-        st.markdown(regime_sentence(r))
+        st.markdown(regime_sentence(r) + " " + flat_sentence(r))
         if onsets is not None:
             st.caption(onsets_caption(onsets))
 
@@ -117,30 +128,39 @@ REGION_COLOURS = ("#56B4E9", "#E69F00", "#D55E00")
 
 def threshold_axis(r):
     """The rate axis from 0 to 3/λ_max: the three regions, and the reader's η on it."""
-    edges = (0.0, r.oscillate_at, r.diverge_at, 3.0 * r.oscillate_at)
-    names = ("below 1/λ_max", "1/λ_max to 2/λ_max", "above 2/λ_max")
-    spans = [
-        shaded_spans(
-            pd.DataFrame({"from": [a], "to": [b], "region": [n]}),
-            x="from", x2="to", label="region", color=c, x_title="learning rate η",
-        )
-        for a, b, n, c in zip(edges[:-1], edges[1:], names, REGION_COLOURS)
-    ]  # fmt: skip
-    return layered(
-        *spans,
-        vline(r.eta, f"η = {nice(r.eta)}"),
-        vline(r.oscillate_at, "1/λ_max", label_at="bottom"),
-        vline(r.diverge_at, "2/λ_max", label_at="bottom"),
-        title="Where this η sits",
-        height=90,
+    edges = (0.0, r.oscillate_at, r.diverge_at, max(3.0 * r.oscillate_at, 1.1 * r.eta))
+    regions = pd.DataFrame(
+        {
+            "from": edges[:-1],
+            "to": edges[1:],
+            "region": ["below 1/λ_max", "1/λ_max to 2/λ_max", "above 2/λ_max"],
+        }
     )
+    marks = pd.DataFrame(
+        {
+            "x": [r.eta, r.oscillate_at, r.diverge_at],
+            "label": [f"η = {nice(r.eta)}", "1/λ_max", "2/λ_max"],
+            "at": ["top", "bottom", "bottom"],
+        }
+    )
+    return region_axis(
+        regions, marks, title="Where this η sits", x_title="learning rate η",
+        colours=REGION_COLOURS,
+    )  # fmt: skip
 
 
 def threshold_caption(r) -> str:
+    if r.local:
+        return (
+            "Near the minimum, below 1/λ_max the distance across shrinks without changing "
+            "sign, between the thresholds it changes sign every step, and above 2/λ_max it "
+            "would grow; the neuron's gradient is bounded, so there it swings on a cycle "
+            f"instead. λ_max = {nice(r.lam_max)} is the cost's curvature at the minimum."
+        )
     return (
-        "Blue: the distance across shrinks without changing sign; orange: it changes sign "
-        "every step; red: it grows. The thresholds come from the surface's curvature λ_max = "
-        f"{nice(r.lam_max)}."
+        "Below 1/λ_max the distance across shrinks without changing sign; between the "
+        "thresholds it changes sign every step; above 2/λ_max it grows. The thresholds "
+        f"come from the surface's curvature λ_max = {nice(r.lam_max)}."
     )
 
 
@@ -235,10 +255,15 @@ def range_chart(rr, scan) -> None:
     lo, hi = rr.suggestion
     best = scan.runs[scan.best].eta if scan.best is not None else None
     best_line = [vline(best, f"scan's best η = {best:g}")] if best is not None else []
+    blow_line = (
+        [vline(rr.blew_up_at, f"blows up: η = {nice(rr.blew_up_at)}", label_at="bottom")]
+        if rr.blew_up_at is not None
+        else []
+    )
     band = pd.DataFrame({"from": [lo], "to": [hi], "region": ["suggested range"]})
     show_chart(
         layered(
-            shaded_spans(band, x="from", x2="to", label="region", color="#009E73"),
+            shaded_spans(band, x="from", x2="to", label="region", color="#888888"),
             line_chart(
                 df, x="η", y="cost", color="curve", color_title="cost", log_x=True,
                 log_y=True, y_powers="auto",
@@ -247,9 +272,15 @@ def range_chart(rr, scan) -> None:
                 y_title="mini-batch cost (log scale)",
             ),
             *best_line,
+            hline(rr.start_cost, "the untrained network's cost", show_label=False),
+            *blow_line,
         ),
-        "The green band is the range the test suggests: from a tenth of the rate where the "
-        "smoothed cost is lowest up to that rate."
+        "The grey band is the range the test suggests: from a tenth of the rate where the "
+        "smoothed cost is lowest up to that rate. The dashed horizontal line is the untrained "
+        "network's cost"
+        + (", and the last dashed vertical line where the smoothed cost climbs back above it"
+           if blow_line else "")
+        + "."
         + (" The dashed line is the best rate of the scan." if best_line else ""),
     )  # fmt: skip
     st.markdown(range_sentence(rr, scan))
@@ -350,6 +381,7 @@ def curves_chart(setup: ScheduleRace) -> None:
             df, x="epoch", y="rate", color="schedule", color_title="schedule",
             color_order=ORDER, title="The learning rate, step by step",
             x_title="epoch", y_title="learning rate η_t", height=260,
+            y_domain=(0, 1.1 * setup.eta),
         ),
         f"Every schedule starts from η = {setup.eta:g}"
         + (f" after a warm-up of {setup.warmup_epochs:g} epochs" if setup.warmup_epochs else "")
@@ -368,19 +400,24 @@ def windows_frame(results) -> pd.DataFrame:
 
 
 def history_chart(results, field: str, title: str, y_title: str, scale: float = 1.0):
+    """One line per schedule from epoch 1 (epoch 0 is the same untrained network for all and
+    would squash the differences), on an axis fitted to the values."""
     df = pd.concat(
         [
             pd.DataFrame(
-                {"epoch": r.history.epoch, "value": scale * getattr(r.history, field),
+                {"epoch": r.history.epoch[1:], "value": scale * getattr(r.history, field)[1:],
                  "schedule": r.label}
             )
             for r in results.values()
         ],
         ignore_index=True,
     )  # fmt: skip
+    lo, hi = float(df["value"].min()), float(df["value"].max())
+    pad = 0.05 * (hi - lo) or 1.0
     return line_chart(
         df, x="epoch", y="value", color="schedule", color_title="schedule", color_order=ORDER,
         x_integer=True, title=title, x_title="epoch", y_title=y_title, height=260,
+        y_domain=(lo - pad, hi + pad),
     )  # fmt: skip
 
 
@@ -481,7 +518,7 @@ def batch_section() -> None:
         [
             pd.DataFrame(
                 {"epoch": r.windows.epoch, "cost": r.windows.cost,
-                 "run": f"batch {r.batch_size}, η = {r.eta:g}"}
+                 "batch": f"batch {r.batch_size}", "rate": f"η = {r.eta:g}"}
             )
             for r in runs
         ],
@@ -489,12 +526,28 @@ def batch_section() -> None:
     )  # fmt: skip
     show_chart(
         line_chart(
-            df, x="epoch", y="cost", color="run", color_title="batch and rate", log_y=True,
-            y_powers="auto", title="Training cost on the mini-batches, by batch size and rate",
+            df, x="epoch", y="cost", color="batch", color_title="mini-batch", dash="rate",
+            log_y=True, y_powers="auto",
+            title="Training cost on the mini-batches, by batch size and rate",
             x_title="epoch", y_title="mini-batch cost (log scale)",
         ),
-        "The larger batch takes fewer steps per epoch, and each of its steps is less noisy.",
+        f"Each point averages a fifth of an epoch: {pair.n_train // pair.small // 5:,} "
+        f"mini-batches of {pair.small} but only {max(1, pair.n_train // pair.large // 5):,} of "
+        f"{pair.large}, so the wiggles do not compare the noise of one step; the sentence "
+        "below measures it.",
     )  # fmt: skip
+    worse = worse_than_untrained(runs)
+    if worse:
+        st.markdown(
+            "Diverged, by the rule of section 2 (the training cost ended above the untrained "
+            "network's): "
+            + "; ".join(
+                f"batch {r.batch_size} at η = {r.eta:g} (cost {nice(r.final_cost)} against "
+                f"{nice(float(r.history.train_cost[0]))} untrained)"
+                for r in worse
+            )
+            + "."
+        )
     st.markdown(batch_sentence(runs))
 
 
