@@ -493,7 +493,10 @@ def region_axis(
             x2="to:Q",
             y=alt.value(0),
             y2=alt.value(height),
-            color=alt.Color("region:N").scale(domain=names, range=list(colours)).title(None),
+            color=alt.Color("region:N")
+            .scale(domain=names, range=list(colours))
+            .title(None)
+            .legend(orient="bottom", direction="vertical"),
             tooltip=[alt.Tooltip("region:N"), alt.Tooltip("from:Q", format=".3g"),
                      alt.Tooltip("to:Q", format=".3g")],
         )

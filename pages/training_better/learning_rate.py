@@ -464,9 +464,9 @@ def schedules_section() -> None:
             title="Training cost on the mini-batches, averaged over fifths of an epoch",
             x_title="epoch", y_title="mini-batch cost (log scale)",
         ),
-        "With a constant rate each step is as large at the end as at the start, so the cost "
-        "stops falling and hovers: the noise of 10-digit mini-batches keeps kicking it. A "
-        "decaying rate takes smaller steps and lets it settle lower.",
+        "With a constant rate each step stays as large as at the start, so the noise of "
+        "10-digit mini-batches keeps kicking the cost; a decaying rate takes smaller and "
+        "smaller steps. The sentence below says what these runs did.",
     )  # fmt: skip
     st.markdown(decay_sentence(results))
     left, right = st.columns(2, gap="medium")
