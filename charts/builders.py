@@ -515,3 +515,41 @@ def region_axis(
             .encode(x="x:Q", y=alt.value(y), text="label:N")
         )
     return alt.layer(*layers).properties(title=title, height=height)
+
+
+@recipe
+def image_grid(
+    df: pd.DataFrame,
+    *,
+    row: str,
+    col: str,
+    value: str,
+    panel: str,
+    title: str,
+    value_title: str,
+    panel_order=None,
+    columns: int = 6,
+    size: int = 84,
+    symmetric: bool = True,
+    scheme: str = "redblue",
+) -> alt.FacetChart:
+    """Small images side by side (e.g. a hidden unit's 28 x 28 incoming weights), one panel per
+    ``panel`` value: cells (row, col) coloured by ``value``, on one colour scale for all
+    panels, centred on 0 when ``symmetric`` (so 0 is the neutral colour and the sign shows)."""
+    order = list(panel_order) if panel_order is not None else list(dict.fromkeys(df[panel]))
+    top = float(np.nanmax(np.abs(df[value]))) or 1.0
+    scale = {"scheme": scheme, "domain": [-top, top]} if symmetric else {"scheme": scheme}
+    base = (
+        alt.Chart(df)
+        .mark_rect()
+        .encode(
+            x=alt.X(f"{col}:O").axis(None),
+            y=alt.Y(f"{row}:O").axis(None),
+            color=alt.Color(f"{value}:Q").scale(**scale).title(value_title),
+            tooltip=_tooltip(df, [panel, row, col, value], ".3g"),
+        )
+        .properties(width=size, height=size)
+    )
+    return base.facet(
+        facet=alt.Facet(f"{panel}:N").sort(order).title(None), columns=columns
+    ).properties(title=title)
