@@ -240,6 +240,7 @@ PROJECTOR_URLS = [p.url_path for p in PAGES] + [
     "&opt=Adam&noise=3.0&steps=400&follow=1&kappa_t=200&m_layers=4",
     "batch-norm?n=32&groups=3&buys_tab=Mini-batch%20size",
     "learning-rate?r_surface=neuron&r_factor=3.0&s_warmup=2&s_epochs=10",
+    "regularization?n=8000&epochs=50&remedy_tab=L1",
 ]
 
 

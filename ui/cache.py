@@ -63,6 +63,7 @@ from explain.normalization import (
     transform_demo,
 )
 from explain.propagation import DeepSetup, PropagationStats, propagation_stats
+from explain.regularization_lesson import RegSetup, run_remedy
 from explain.schedule_lesson import BatchPair, ScheduleRace, run_batch_pair, run_schedules
 from explain.symmetry import SymmetryRun, symmetry_run
 from explain.unstable import (
@@ -431,3 +432,21 @@ def _range_test(setup: RangeSetup, engine: str):
 def range_test(setup: RangeSetup):
     """``run_range_test`` cached across sessions and restarts."""
     return _range_test(setup, ENGINE)
+
+
+# --- the regularization page --------------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=64, persist="disk")
+def _remedy_run(setup: RegSetup, engine: str, _progress=None):
+    return run_remedy(setup, _progress)
+
+
+def remedy_runs(setup: RegSetup, kinds) -> dict:
+    """Each remedy of ``kinds`` on ``setup`` (keyed by ``setup.remedy(kind)``, so one
+    remedy's control reruns only that remedy), one progress bar over all that are not cached."""
+    out = {}
+    for kind in kinds:
+        own = setup.remedy(kind)
+        out[kind] = progressed(_remedy_run, own, f"Training with {own.describe()}")
+    return out

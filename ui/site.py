@@ -82,6 +82,14 @@ PAGES: tuple[PageInfo, ...] = (
         ":material/timeline:",
         short_title="Learning rate & schedules",
     ),
+    PageInfo(
+        "pages/training_better/regularization.py",
+        "Overfitting and regularization",
+        "Training better",
+        "regularization",
+        ":material/filter_alt:",
+        short_title="Overfitting & regularization",
+    ),
 )
 
 

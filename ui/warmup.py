@@ -22,6 +22,7 @@ LAZY_TABS: dict[str, list[dict[str, str]]] = {
         {"mnist_tab": "Accuracy against depth"},
     ],
     "batch-norm": [{"buys_tab": "Depth"}, {"buys_tab": "Mini-batch size"}],
+    "regularization": [{"remedy_tab": "Summary"}],
 }
 
 
