@@ -115,6 +115,7 @@ def curves(runs: dict, peak: int | None, title_suffix: str = "") -> None:
                 layered(*layers, height=280),
                 "Blue: the digits it trains on; orange: the 1,000 validation digits it never "
                 "trains on. The space between them is the train/validation gap."
+                + (f" The dashed line marks epoch {peak}." if peak else "")
                 + (" Solid: no regularization; dashed: the remedy." if many else ""),
             )
 
@@ -150,6 +151,8 @@ def images_frame(runs: dict) -> pd.DataFrame:
     for kind, r in runs.items():
         imgs = weight_images(r.W1)
         for k, img in zip(DEFAULT_UNITS, imgs):
+            top = float(np.abs(img).max())
+            img = img / top if top > 0 else img  # each image on its own scale: the pattern
             rows, cols = np.indices(img.shape)
             frames.append(
                 pd.DataFrame(
@@ -174,7 +177,7 @@ def histograms(runs: dict) -> None:
         histogram_grid(
             pd.concat(frames, ignore_index=True), x="lo", x2="hi", y="share", panel="run",
             title="The first layer's weights after training", x_title="weight",
-            y_title="share of weights", columns=len(runs), panel_width=220,
+            y_title="number of weights", columns=len(runs), panel_width=220,
         ),
         "Both panels share their axes: the penalty pulls the weights towards 0.",
     )  # fmt: skip
@@ -253,10 +256,11 @@ def l1_tab(setup: RegSetup) -> None:
         image_grid(
             images_frame(runs), row="row", col="col", value="weight", panel="image",
             title="Six hidden units' incoming weights, as 28 × 28 images",
-            value_title="weight", columns=len(DEFAULT_UNITS), size=70,
+            value_title="weight ÷ largest", columns=len(DEFAULT_UNITS), size=70,
         ),
-        "Row by row: no regularization, L2, L1; the same six hidden units. Red is positive, "
-        "blue negative, white 0: L1 leaves sparse strokes on a white ground, L2 a smooth blur.",
+        "Row by row: no regularization, L2, L1; the same six hidden units, each image divided "
+        "by its own largest weight so that the pattern shows whatever the scale. Blue is "
+        "positive, red negative, white 0.",
     )  # fmt: skip
 
 
