@@ -93,7 +93,7 @@ def curves_frame(runs: dict) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def curves(runs: dict, peak: int | None, title_suffix: str = "") -> None:
+def curves(runs: dict, peak: int | None, title_suffix: str = "", mark_name: str = "peak") -> None:
     """Training and validation cost (log) and accuracy against epoch, the runs dashed apart."""
     df = curves_frame(runs)
     many = len(runs) > 1
@@ -302,6 +302,7 @@ def early_tab(setup: RegSetup) -> None:
         {"none": runs["none"]},
         early.kept_epoch,
         f": where patience {int(patience)} stops the unregularized run",
+        mark_name="kept",
     )
     st.markdown(early_sentence(runs["none"], early, runs["l2"]))
 
