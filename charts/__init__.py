@@ -7,6 +7,7 @@ same colour means the same cost, curve or layer on every page.
 
 from charts.builders import (
     bar_chart,
+    class_regions,
     dot_strip,
     heatmap,
     histogram_grid,
@@ -27,6 +28,7 @@ __all__ = [
     "LAYER_COLOURS",
     "SERIES_COLOURS",
     "bar_chart",
+    "class_regions",
     "dot_strip",
     "heatmap",
     "histogram_grid",

@@ -553,3 +553,37 @@ def image_grid(
     return base.facet(
         facet=alt.Facet(f"{panel}:N").sort(order).title(None), columns=columns
     ).properties(title=title)
+
+
+@recipe
+def class_regions(cells: pd.DataFrame, points: pd.DataFrame, *, title: str, height: int = 380):
+    """A classifier's regions on a grid (columns x, y, class, confidence: cells coloured by the
+    predicted class, paler where less sure) with the data on top (x, y, class)."""
+    classes = sorted(set(cells["class"]) | set(points["class"]), key=str)
+    colours = colours_for([f"class {c}" for c in classes])
+    colour = alt.Color("class:N").scale(domain=classes, range=colours).title("class")
+    half_x = float(np.diff(np.unique(cells["x"])).min() / 2)
+    half_y = float(np.diff(np.unique(cells["y"])).min() / 2)
+    grid = cells.assign(x0=cells["x"] - half_x, x1=cells["x"] + half_x,
+                        y0=cells["y"] - half_y, y1=cells["y"] + half_y)  # fmt: skip
+    ground = (
+        alt.Chart(grid)
+        .mark_rect()
+        .encode(
+            x=alt.X("x0:Q").title("x₁").scale(nice=False),
+            x2="x1:Q",
+            y=alt.Y("y0:Q").title("x₂").scale(nice=False),
+            y2="y1:Q",
+            color=colour,
+            opacity=alt.Opacity("confidence:Q").scale(range=[0.1, 0.45]).legend(None),
+            tooltip=_tooltip(cells, ["x", "y", "class", "confidence"], ".3g"),
+        )
+    )
+    dots = (
+        alt.Chart(points)
+        .mark_point(filled=True, size=28, stroke="white", strokeWidth=0.6, opacity=0.9)
+        .encode(
+            x="x:Q", y="y:Q", color=colour, tooltip=_tooltip(points, ["x", "y", "class"], ".3g")
+        )
+    )
+    return alt.layer(ground, dots).properties(title=title, height=height)

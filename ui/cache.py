@@ -37,6 +37,7 @@ from explain.descent import (
     summarize,
 )
 from explain.experiments import MnistExperiment, run_mnist
+from explain.lab import LabConfig, decision_grid, run_lab
 from explain.learning_rate import (
     NEURON,
     RangeSetup,
@@ -450,3 +451,25 @@ def remedy_runs(setup: RegSetup, kinds) -> dict:
         own = setup.remedy(kind)
         out[kind] = progressed(_remedy_run, own, f"Training with {own.describe()}")
     return out
+
+
+# --- the training lab ---------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=64, persist="disk")
+def _lab_run(config: LabConfig, engine: str, _progress=None):
+    return run_lab(config, _progress)
+
+
+def lab_run(config: LabConfig):
+    """``run_lab`` cached by the whole configuration, with a progress bar."""
+    return progressed(_lab_run, config, f"Training for {config.epochs} epochs")
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def lab_grid(config: LabConfig, epoch: int, _params=None):
+    """The decision regions of the lab's run after ``epoch`` (keyed by the configuration and
+    the epoch, never by the arrays)."""
+    run = _lab_run(config, ENGINE)
+    params = run.snapshots[list(run.snapshot_epochs).index(epoch)]
+    return decision_grid(config, params)

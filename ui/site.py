@@ -90,6 +90,13 @@ PAGES: tuple[PageInfo, ...] = (
         ":material/filter_alt:",
         short_title="Overfitting & regularization",
     ),
+    PageInfo(
+        "pages/training_better/lab.py",
+        "The training lab",
+        "Training better",
+        "training-lab",
+        ":material/science:",
+    ),
 )
 
 
