@@ -60,10 +60,12 @@ st.markdown(
     "out the experiment."
 )
 st.markdown("**Start from a preset:**")
+SHORT = {"chapter5": "Chapter 5", "fixed": "Chapter 5, fixed", "dead_relu": "Dead ReLUs",
+         "exploding": "Exploding", "overfitting": "Overfitting"}  # fmt: skip
 cols = st.columns(len(PRESETS))
 for col, (name, values) in zip(cols, PRESETS.items()):
-    col.button(PRESET_LABELS[name], key=f"lab_preset_{name}", on_click=apply, args=(values,),
-               width="stretch")  # fmt: skip
+    col.button(SHORT.get(name, name), key=f"lab_preset_{name}", on_click=apply, args=(values,),
+               width="stretch", help=PRESET_LABELS[name])  # fmt: skip
 
 
 def stepped(field: str, label: str, **kw):
@@ -165,14 +167,18 @@ LAYER_CHARTS = (
 )
 
 
-def layer_charts(run) -> None:
+def layer_charts(run, config_activation: str) -> None:
+    """Per hidden layer against epoch; saturation for sigmoid-like units, dead units for
+    ReLU-like ones (each is meaningless for the other kind)."""
     h = run.history
     n_hidden = h.grad_norm.shape[1] if h.grad_norm.ndim == 2 else 0
     if not n_hidden or len(h.epoch) < 1:
         return
     st.subheader("Hidden layer by hidden layer")
+    relu_like = config_activation in ("relu", "leaky_relu", "elu")
+    shown = [c for c in LAYER_CHARTS if c[0] != ("saturated" if relu_like else "dead")]
     cols = st.columns(2, gap="medium")
-    for k, (field, title, y_title, log, scale) in enumerate(LAYER_CHARTS):
+    for k, (field, title, y_title, log, scale) in enumerate(shown):
         values = getattr(h, field)
         if field == "update_ratio":
             values = values[:, :n_hidden]  # the output layer is not a hidden layer
@@ -238,12 +244,11 @@ def diagnosis(config: LabConfig, run) -> None:
             where = f" ({link(f.page, 'why')})" if f.page else ""
             st.markdown(f"**{f.title}**{where}. {f.evidence}")
             if f.fix:
-                c1, c2 = st.columns([3, 1])
-                c1.markdown(f.fix_text)
+                st.markdown(f.fix_text)
                 changes = ", ".join(f"{name} = {nearest(name, v)}" for name, v in f.fix.items())
-                c2.button(
-                    f"Apply: {changes}", key=f"lab_fix_{k}_{f.code}", on_click=apply,
-                    args=(f.fix,), width="stretch",
+                st.button(
+                    f"Apply and retrain: {changes}", key=f"lab_fix_{k}_{f.code}",
+                    on_click=apply, args=(f.fix,),
                 )  # fmt: skip
             elif f.fix_text:
                 st.markdown(f.fix_text)
@@ -260,7 +265,7 @@ else:
     diagnosis(config, run)
     curves(run)
     regions(config, run)
-    layer_charts(run)
+    layer_charts(run, config.activation)
     st.caption(
         "Training runs once per configuration and is cached: the same link shows the same "
         f"run. Configuration: {', '.join(f'{k} = {v}' for k, v in asdict(config).items())}."
