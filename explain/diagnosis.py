@@ -229,8 +229,14 @@ def lr_too_high(history: History, *, eta: float, schedule: str = "constant") -> 
     return Finding(
         "lr_too_high",
         "Learning rate too high",
-        f"The training cost rose in {rises} of {c.size - 1} epochs and ends at "
-        f"{amount(c[-1], 3)}, {amount(above, 3)} times its lowest value ({amount(c.min(), 3)}).",
+        f"The training cost rose in {rises} of {c.size - 1} epochs"
+        + (
+            f" and ends at {amount(c[-1], 3)}, {amount(above, 3)} times its lowest value "
+            f"({amount(c.min(), 3)})."
+            if above >= ABOVE_MIN
+            else f": it falls only unsteadily, the rate kicking it back up (it ends at "
+            f"{amount(c[-1], 3)})."
+        ),
         "learning-rate",
         f"Divide the learning rate by 3, to {amount(new)}{decay}.",
         {"eta": new},
