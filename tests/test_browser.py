@@ -241,6 +241,7 @@ PROJECTOR_URLS = [p.url_path for p in PAGES] + [
     "batch-norm?n=32&groups=3&buys_tab=Mini-batch%20size",
     "learning-rate?r_surface=neuron&r_factor=3.0&s_warmup=2&s_epochs=10",
     "regularization?n=8000&epochs=50&remedy_tab=L1",
+    "training-lab?lab_data=spiral&lab_n_train=500&lab_epochs=5&lab_activation=relu&lab_weight_init=he",
 ]
 
 

@@ -10,6 +10,7 @@ from explain import lab
 from explain.lab import (
     CHOICES,
     FIELDS,
+    LARGEST,
     LIMITS,
     PRESET_LABELS,
     PRESETS,
@@ -65,6 +66,8 @@ def test_unknown_names_and_out_of_range_numbers_are_reported_not_raised():
     assert any("swish" in m and "relu" in m for m in found)
     assert any("cifar" in m for m in found)
     assert any("Depth 40" in m for m in found)
+    (message,) = problems(LabConfig(n_train=8000, epochs=30))
+    assert "15 epochs" in message
     with pytest.raises(ValueError, match="swish"):
         run_lab(LabConfig(activation="swish"))
 
@@ -135,6 +138,7 @@ def test_decision_grid_shapes_and_ranges():
 
 def test_presets_are_full_configs_with_labels():
     assert set(PRESETS) == set(PRESET_LABELS)
+    assert problems(LARGEST) == []
     for values in PRESETS.values():
         assert tuple(values) == FIELDS
 

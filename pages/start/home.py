@@ -52,6 +52,18 @@ PROBLEMS = [
         "a rate from a scan or range test, then a decaying schedule",
         ("learning-rate",),
     ),
+    (
+        "The network does well on its training data and worse on new data",
+        "it has learned the noise of its training set",
+        "L2, L1, dropout, early stopping; more data",
+        ("regularization",),
+    ),
+    (
+        "Not sure which of these holds your network back",
+        "several problems can look alike from the accuracy alone",
+        "train it in the lab and read the diagnosis",
+        ("training-lab",),
+    ),
 ]
 
 st.title("Why are deep networks hard to train?")
