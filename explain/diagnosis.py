@@ -31,13 +31,17 @@ SATURATING = ("sigmoid", "tanh")
 GRADIENT_RATIO = 10.0
 RATIO_CAP = 1e6  # larger ratios (a layer with no gradient at all) read "over a million"
 SATURATED_SHARE = 0.5  # half the units x samples pass back under 5% of sigma'(0)
-DEAD_SHARE = 0.25  # a quarter of a layer that never fires computes nothing and never learns
+DEAD_SHARE = 0.5  # half a layer dead: a third dead still learns well (ReLU + He: 90% with 33%)
 RISE = 0.02  # a training-cost rise of more than 2% in an epoch is not evaluation noise
 ABOVE_MIN = 1.25  # a run that ends 25% above its own best cost lost what it had learned
 SLOW_DROP = 0.05  # under 5% of the cost per epoch: a hundred epochs still leave over half
 FLAT = 0.005  # under 0.5% per epoch is a plateau (stuck units, dead ReLUs), not a slope
 LOW_ACCURACY = 0.9  # ...while under 90% of the training set is right
 GAP = 0.05  # five points between training and validation accuracy
+WIDEN = 0.03  # the gap must have grown by three points: epoch-to-epoch noise is about two
+WIDE_GAP = 0.10  # ten points apart and widening is overfitting once validation cost turns up
+FEW = 1000  # fewer training samples than this: the overfitting fix is more data
+TURNED = 1.02  # ... by more than the 2% it wobbles from epoch to epoch
 EVAL_RISE = 1.1  # validation cost 10% above its minimum
 
 
@@ -195,7 +199,7 @@ def saturated(
     )
 
 
-def dead_relu(history: History, *, activation: str) -> Finding | None:
+def dead_relu(history: History, *, activation: str, eta: float = 0.0) -> Finding | None:
     """In some hidden layer at the end of the run, at least DEAD_SHARE of the ReLU units
     never fire on the probe set: they pass no gradient back and will never learn again."""
     d = _layers(history.dead, _rows(history))
@@ -210,7 +214,7 @@ def dead_relu(history: History, *, activation: str) -> Finding | None:
         "activations",
         "A leaky ReLU keeps a small slope for z < 0, so no unit dies; a smaller learning "
         "rate also knocks fewer units out.",
-        {"activation": "leaky_relu"},
+        {"activation": "leaky_relu", **({"eta": _nice(eta / 5)} if eta > 0 else {})},
     )
 
 
@@ -283,19 +287,56 @@ def overfitting(
         return None
     best = int(np.argmin(vc))
     gap, gap_best = tr[-1] - ev[-1], tr[best] - ev[best]
-    if gap < GAP or gap <= gap_best or vc[-1] < EVAL_RISE * vc.min():
+    gaps = tr[1:] - ev[1:]  # the gap after each trained epoch
+    widened = gap - float(gaps.min()) if gaps.size else 0.0
+    rising = vc[-1] >= EVAL_RISE * vc.min()
+    # either the textbook signature (gap and validation cost both up), or a gap so wide and
+    # still widening that it needs no cost to confirm it
+    turned = vc[-1] > TURNED * vc.min()  # validation cost is no longer at its lowest
+    if gap < GAP or widened < WIDEN or not (rising or (gap >= WIDE_GAP and turned)):
         return None
     new = 1.0 if lmbda == 0 else _nice(3 * lmbda)
     fix = {"lmbda": new} if eta * new / n_train < 1 else {"keep_prob": 0.5}
+    if n_train < FEW:  # with a few hundred samples no penalty beats ten times the data
+        fix = {"n_train": min(10 * n_train, 8000)}
     return Finding(
         "overfitting",
         "Overfitting",
-        f"Training accuracy ends {amount(100 * gap)} points above validation accuracy "
-        f"({amount(100 * gap_best)} at epoch {int(history.epoch[best])}, where validation cost "
+        f"Training accuracy ends {100 * gap:.1f} points above validation accuracy "
+        f"({100 * gap_best:.1f} at epoch {int(history.epoch[best])}, where validation cost "
         f"was lowest); validation cost ends {amount(100 * (vc[-1] / vc.min() - 1))}% above it.",
         "regularization",
-        "Regularize: L2 weight decay (λ = " + amount(new) + "), dropout, or more training data.",
+        (
+            f"More data: with only {n_train:,} samples, ten times as many is the surest cure; "
+            "L2 weight decay or dropout also help."
+            if "n_train" in fix
+            else "Regularize: L2 weight decay (λ = " + amount(new) + "), dropout, or more "
+            "training data."
+        ),
         fix,
+    )
+
+
+NOT_LEARNING = 0.3  # validation accuracy below this after training: far from any real fit
+
+
+def not_learning(history: History, *, eta: float, optimizer: str = "sgd") -> Finding | None:
+    """The run ended with validation accuracy under NOT_LEARNING (guessing among ten digits
+    scores about 10%): whatever else is found, the network has not learned. Its fix: a
+    larger rate (x 10), the common cause when no other rule fired."""
+    ev = np.asarray(history.eval_accuracy, dtype=float)
+    if ev.size < 2 or ev[-1] >= NOT_LEARNING:
+        return None
+    new = _nice(10 * eta)
+    return Finding(
+        "not_learning",
+        "Not learning",
+        f"After {int(history.epoch[-1])} epochs validation accuracy is "
+        f"{amount(100 * ev[-1], 3)}% (it started at {amount(100 * ev[0], 3)}%): about what "
+        "guessing scores.",
+        "learning-rate",
+        f"Nothing else stood out, so try a larger learning rate ({amount(new)}), or Adam.",
+        {"eta": new},
     )
 
 
@@ -346,7 +387,7 @@ def diagnose(
     if rows:
         found += [
             saturated(history, activation=activation, cost=cost, norm=norm),
-            dead_relu(history, activation=activation),
+            dead_relu(history, activation=activation, eta=eta),
         ]
     if rows and diverged_at is None:
         found += [
@@ -355,7 +396,14 @@ def diagnose(
             overfitting(history, n_train=n_train, eta=eta, lmbda=lmbda),
         ]
     found = [f for f in found if f is not None]
+    if not found and diverged_at is None:
+        stuck = not_learning(history, eta=eta, optimizer=optimizer)
+        found = [stuck] if stuck is not None else []
     if any(f.code == "dead_relu" for f in found):
         # a larger rate kills more units: the slow fall is the dead units' doing
         found = [f for f in found if f.code != "lr_too_low"]
+    codes = [f.code for f in found]
+    if "diverged" in codes and "exploding" in codes:
+        # exploding gradients at the start: a smaller rate will not save the weights
+        found.sort(key=lambda f: f.code != "exploding")
     return found or [healthy(history)]

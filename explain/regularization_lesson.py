@@ -570,7 +570,7 @@ def _gap_of(run: RegRun) -> str:
 def _verdict(none_run: RegRun, remedy: RegRun, narrower: bool, wider: bool) -> str:
     v0, v1 = none_run.eval_accuracy, remedy.eval_accuracy
     up, down = v1 - v0 > _noise(v0, v1), v0 - v1 > _noise(v0, v1)
-    name = label(remedy.kind)
+    name = _cap(label(remedy.kind))
     if narrower and up:
         return f"{name} helped: a narrower gap, and validation accuracy up from {_pct(v0)}."
     if narrower and down:
@@ -587,9 +587,9 @@ def _verdict(none_run: RegRun, remedy: RegRun, narrower: bool, wider: bool) -> s
     if up:
         return f"The gap did not narrow beyond noise, yet validation accuracy rose from {_pct(v0)}."
     if wider:
-        return f"Here {name} widened the gap: it did not help."
+        return f"Here {label(remedy.kind)} widened the gap: it did not help."
     moved = "fell" if down else "stayed within noise"
-    return f"Here {name} did not help: validation accuracy {moved} (from {_pct(v0)})."
+    return f"Here {label(remedy.kind)} did not help: validation accuracy {moved} (from {_pct(v0)})."
 
 
 def _test_clause(run: RegRun, other: RegRun, other_name: str) -> str:

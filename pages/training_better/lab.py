@@ -139,7 +139,7 @@ def curves(run) -> None:
         show_chart(
             line_chart(
                 df[df["quantity"] == "cost"], x="epoch", y="value", color="data",
-                color_title="digits", log_y=True, y_powers="auto", x_integer=True, points=True,
+                color_title="data", log_y=True, y_powers="auto", x_integer=True, points=True,
                 title="Cost", x_title="epoch", y_title="cost (log scale)", height=260,
             ),
             "Training cost on the samples it trains on; validation cost on samples it never "
@@ -149,7 +149,7 @@ def curves(run) -> None:
         show_chart(
             line_chart(
                 df[df["quantity"] == "accuracy"], x="epoch", y="value", color="data",
-                color_title="digits", x_integer=True, points=True, title="Accuracy",
+                color_title="data", x_integer=True, points=True, title="Accuracy",
                 x_title="epoch", y_title="accuracy (%)", height=260, y_domain=(0, 100),
             ),
             "The gap between the two lines is what the network learned about its training "
@@ -175,7 +175,7 @@ def layer_charts(run, config_activation: str) -> None:
     if not n_hidden or len(h.epoch) < 1:
         return
     st.subheader("Hidden layer by hidden layer")
-    relu_like = config_activation in ("relu", "leaky_relu", "elu")
+    relu_like = config_activation == "relu"  # leaky ReLU and ELU units cannot die
     shown = [c for c in LAYER_CHARTS if c[0] != ("saturated" if relu_like else "dead")]
     cols = st.columns(2, gap="medium")
     for k, (field, title, y_title, log, scale) in enumerate(shown):
@@ -198,10 +198,12 @@ def layer_charts(run, config_activation: str) -> None:
 
 
 LAYER_NOTES = {
-    "grad_norm": "Lines far apart on this log axis: the layers learn at very different speeds.",
-    "update_ratio": "How far one step moves each layer's weights, relative to their size.",
+    "grad_norm": "Lines far apart on this log axis: the layers learn at very different speeds. "
+    "A layer whose gradient is exactly 0 (all its units dead) has no place on a log axis.",
+    "update_ratio": "How far one step moves each layer's weights, relative to their size "
+    "(a layer that does not move at all has no place on this log axis).",
     "act_mean": "Where each layer's outputs sit on average.",
-    "act_std": "Near 0: the layer gives every sample about the same output.",
+    "act_std": "The standard deviation over all the layer's units and samples.",
     "saturated": "Sigmoid and tanh units whose slope is under 5% of its maximum: little "
     "gradient gets through.",
     "dead": "ReLU units that output 0 for every probe sample: no gradient reaches them.",

@@ -116,7 +116,13 @@ def curves(runs: dict, peak: int | None, title_suffix: str = "", mark_name: str 
                 "Blue: the digits it trains on; orange: the 1,000 validation digits it never "
                 "trains on. The space between them is the train/validation gap."
                 + (f" The dashed line marks epoch {peak}." if peak else "")
-                + (" Solid: no regularization; dashed: the remedy." if many else ""),
+                + (" Solid: no regularization; dashed: the remedy." if many else "")
+                + (
+                    " The training cost includes the penalty term (as Nielsen plots it), which "
+                    "is why it can start above the validation cost."
+                    if quantity == "cost" and any(k in ("l2", "l1") for k in runs)
+                    else ""
+                ),
             )
 
 
