@@ -37,17 +37,18 @@ from explain.nn.activations import ACTIVATIONS
 from explain.nn.costs import COSTS
 from explain.nn.datasets import TOY_SETS, Dataset, load_mnist, toy_dataset
 from explain.nn.initializers import WEIGHT_INITS
-from explain.nn.network import NORMS, NetworkSpec, Params, forward, init_params, l2_penalty
+from explain.nn.network import NORMS, NetworkSpec, Params, forward, init_params
 from explain.nn.optimizers import OPTIMIZERS
-from explain.nn.regularizers import l1_penalty
 from explain.nn.schedules import SCHEDULES, ScheduleSpec
 from explain.nn.training import (
     Divergence,
     History,
+    SplitRng,
     TrainConfig,
-    evaluate,
-    layer_stats,
+    finite_row,
+    history_row,
     sgd_epoch,
+    stack_history,
 )
 
 DATA_SETS: tuple[str, ...] = ("mnist", *TOY_SETS)
@@ -326,20 +327,6 @@ class LabRun(NamedTuple):
     snapshot_epochs: tuple[int, ...]
 
 
-class _SplitRng:
-    """The Generator ``sgd_epoch`` takes, split: shuffles from one stream, dropout masks
-    from another (as ``regularization_lesson.SplitRng``)."""
-
-    def __init__(self, batches: np.random.Generator, masks: np.random.Generator) -> None:
-        self.batches, self.masks = batches, masks
-
-    def permutation(self, n):
-        return self.batches.permutation(n)
-
-    def random(self, size=None):
-        return self.masks.random(size)
-
-
 def run_lab(config: LabConfig, on_epoch=None) -> LabRun:
     """Train the lab's network; ``on_epoch(done, total)`` after each epoch (a progress bar).
 
@@ -357,7 +344,7 @@ def run_lab(config: LabConfig, on_epoch=None) -> LabRun:
     if config.data == "mnist":
         snaps = []
     epochs, snapshots = tuple(e for e, _ in snaps), tuple(p for _, p in snaps)
-    return LabRun(_history(rows), diverged, params, snapshots, epochs)
+    return LabRun(stack_history(rows), diverged, params, snapshots, epochs)
 
 
 def _train(config: LabConfig, net: NetworkSpec, params: Params, on_epoch) -> tuple:
@@ -367,9 +354,10 @@ def _train(config: LabConfig, net: NetworkSpec, params: Params, on_epoch) -> tup
     probe, n = train.take(PROBE), len(train)
     optimizer, schedule = tc.make_optimizer(n), tc.make_schedule(n)
     state, per_epoch, every = optimizer.init(params), tc.steps_per_epoch(n), _snapshot_every(config)
-    rng = _SplitRng(_rng(config, 3), _rng(config, 4))
-    row = _row(net, params, tc, train, validation, probe, 0, schedule(0), np.zeros(len(params.W)))
-    if not _finite(row):
+    rng = SplitRng(_rng(config, 3), _rng(config, 4))
+    zero = np.zeros(len(params.W))
+    row = history_row(net, params, train, validation, probe, tc, 0, schedule(0), zero)
+    if not finite_row(row):
         return [], [], Divergence(0, 0), params
     rows, snaps = [row], [(0, params)]
     for epoch in range(1, config.epochs + 1):
@@ -377,8 +365,8 @@ def _train(config: LabConfig, net: NetworkSpec, params: Params, on_epoch) -> tup
         step0 = (epoch - 1) * per_epoch
         if out.bad_step is None:
             rate, ratio = schedule(step0 + per_epoch - 1), out.update_ratio
-            row = _row(net, out.params, tc, train, validation, probe, epoch, rate, ratio)
-        if out.bad_step is not None or not _finite(row):
+            row = history_row(net, out.params, train, validation, probe, tc, epoch, rate, ratio)
+        if out.bad_step is not None or not finite_row(row):
             return rows, snaps, Divergence(epoch, step0 + (out.bad_step or per_epoch)), params
         params, state = out.params, out.state
         rows.append(row)
@@ -391,26 +379,6 @@ def _train(config: LabConfig, net: NetworkSpec, params: Params, on_epoch) -> tup
 
 def _snapshot_every(config: LabConfig) -> int:
     return max(1, math.ceil(config.epochs / (MAX_SNAPSHOTS - 1)))
-
-
-def _row(net, params, tc, train, validation, probe, epoch, rate, ratio) -> tuple:
-    """A History row, as ``explain.nn.training.train`` records it."""
-    n = len(train)
-    penalty = l2_penalty(params, tc.lmbda, n) + l1_penalty(params, tc.lmbda1, n)
-    train_cost, train_acc = evaluate(net, params, train)
-    eval_cost, eval_acc = evaluate(net, params, validation)
-    stats = layer_stats(net, params, probe)
-    return (epoch, train_cost + penalty, train_acc, eval_cost, eval_acc, *stats, rate, ratio)
-
-
-def _finite(row: tuple) -> bool:
-    return all(np.all(np.isfinite(v)) for v in row)
-
-
-def _history(rows: list[tuple]) -> History:
-    if not rows:
-        return History(*(np.array([]) for _ in History._fields))
-    return History(*(np.array(c) for c in zip(*rows)))
 
 
 # --- decision regions ------------------------------------------------------------------------

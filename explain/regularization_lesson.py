@@ -76,7 +76,7 @@ from explain.activation_verdicts import accuracy_noise
 from explain.nn.datasets import load_mnist
 from explain.nn.layers import dropout_forward
 from explain.nn.network import NetworkSpec, Params, forward, init_params
-from explain.nn.training import Divergence, History, TrainConfig, evaluate, train
+from explain.nn.training import Divergence, History, SplitRng, TrainConfig, evaluate, train
 from explain.words import amount, names
 
 SIZES = (784, 30, 10)
@@ -215,23 +215,6 @@ class RegSetup:
 
 DEFAULT = RegSetup()
 LARGEST = RegSetup(kind="l1", n_train=max(N_TRAIN_CHOICES), epochs=max(epoch_choices(8000)))
-
-
-class SplitRng:
-    """The Generator ``train`` takes, split in two: mini-batch shuffles (``permutation``) from
-    ``batches``, dropout masks (``random``) from ``masks``. With one stream for both, a run
-    with dropout would shuffle differently from the second epoch on; split, every remedy sees
-    the same mini-batches. Any other draw raises AttributeError, rather than pass unnoticed.
-    """
-
-    def __init__(self, batches: np.random.Generator, masks: np.random.Generator) -> None:
-        self.batches, self.masks = batches, masks
-
-    def permutation(self, n):
-        return self.batches.permutation(n)
-
-    def random(self, size=None):
-        return self.masks.random(size)
 
 
 # --- running one remedy ----------------------------------------------------------------------

@@ -216,6 +216,24 @@ class EpochResult(NamedTuple):
 RATIO_STEPS = 10
 
 
+class SplitRng:
+    """A stand-in for the Generator ``train`` and ``sgd_epoch`` take, split in two: mini-batch
+    shuffles (``permutation``) from ``batches``, dropout masks (``random``) from ``masks``.
+    With one stream for both, a run with dropout would shuffle differently from the second
+    epoch on; split, runs with and without dropout see the same mini-batches. Any other draw
+    raises AttributeError, rather than pass unnoticed.
+    """
+
+    def __init__(self, batches: np.random.Generator, masks: np.random.Generator) -> None:
+        self.batches, self.masks = batches, masks
+
+    def permutation(self, n):
+        return self.batches.permutation(n)
+
+    def random(self, size=None):
+        return self.masks.random(size)
+
+
 def sgd_epoch(
     spec: NetworkSpec,
     params: Params,
@@ -317,9 +335,9 @@ def train(
     rows, steps, stopper, diverged = [], [], early_stopping_init(), None
     zero_ratio = np.zeros(len(params.W))
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-        row = _record(spec, params, data, eval_data, probe, config, 0, schedule(0), zero_ratio)
-        if not _finite(row):
-            return TrainResult(params, _history([]), Divergence(0, 0))
+        row = history_row(spec, params, data, eval_data, probe, config, 0, schedule(0), zero_ratio)
+        if not finite_row(row):
+            return TrainResult(params, stack_history([]), Divergence(0, 0))
         rows.append(row)
         stopper = early_stopping_update(stopper, 0, row[4], params, max(patience, 1))
         for epoch in range(1, config.epochs + 1):
@@ -341,10 +359,10 @@ def train(
             due = epoch % record_every == 0 or epoch == config.epochs
             if out.bad_step is None and due:
                 rate = schedule(step0 + per_epoch - 1)
-                row = _record(
+                row = history_row(
                     spec, params, data, eval_data, probe, config, epoch, rate, out.update_ratio
                 )
-            if out.bad_step is not None or (due and not _finite(row)):
+            if out.bad_step is not None or (due and not finite_row(row)):
                 diverged = Divergence(epoch, step0 + (out.bad_step or per_epoch))
                 break
             if due:
@@ -360,7 +378,7 @@ def train(
         params = stopper.best_params
     return TrainResult(
         params,
-        _history(rows),
+        stack_history(rows),
         diverged,
         best,
         stopper.stopped_at,
@@ -368,7 +386,9 @@ def train(
     )
 
 
-def _record(spec, params, data, eval_data, probe, config, epoch, rate, ratio) -> tuple:
+def history_row(spec, params, data, eval_data, probe, config, epoch, rate, ratio) -> tuple:
+    """One History row: costs (training with the penalty term) and accuracies on ``data`` and
+    ``eval_data``, the layer statistics on ``probe``, the rate and the update ratios."""
     n = len(data)
     penalty = l2_penalty(params, config.lmbda, n) + l1_penalty(params, config.lmbda1, n)
     train_cost, train_acc = evaluate(spec, params, data)
@@ -377,12 +397,12 @@ def _record(spec, params, data, eval_data, probe, config, epoch, rate, ratio) ->
     return (epoch, train_cost + penalty, train_acc, eval_cost, eval_acc, *stats, rate, ratio)
 
 
-def _finite(row: tuple) -> bool:
+def finite_row(row: tuple) -> bool:
     """Every cost, accuracy and layer statistic of a History row is finite."""
     return all(np.all(np.isfinite(v)) for v in row)
 
 
-def _history(rows: list[tuple]) -> History:
+def stack_history(rows: list[tuple]) -> History:
     """Stack recorded rows; with no rows, empty arrays of the right kind."""
     if not rows:
         return History(*(np.array([]) for _ in History._fields))

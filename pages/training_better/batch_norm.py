@@ -308,37 +308,30 @@ def axes_section() -> None:
     groups = widgets.radio("Groups for group norm", "groups", (2, 3), 2)
     demo = bn_axes(int(groups), seed)
     order = [METHOD_LABELS[m] for m in ("batch", "layer", "group")]
-    show_chart(
-        matrix_panels(
-            axes_frame(demo, "v"),
-            row="digit",
-            col="unit",
-            group="set",
-            text="value",
-            panel="method",
-            panel_order=order,
-            title="The layer's inputs v: cells of one colour share a mean and a variance",
+    for field, title, caption in (
+        (
+            "v",
+            "The layer's inputs v: cells of one colour share a mean and a variance",
+            axes_sentence(demo),
         ),
-        axes_sentence(demo),
-    )
-    show_chart(
-        matrix_panels(
-            axes_frame(demo, "xhat"),
-            row="digit",
-            col="unit",
-            group="set",
-            text="value",
-            panel="method",
-            panel_order=order,
-            title="After normalizing: x̂, each set now with mean 0 and variance about 1",
-        ),
-        "Batch norm makes each column (a unit over the batch) mean 0 and variance 1; layer "
-        "norm each row (a digit over its units); group norm each row's group. Only batch norm "
-        "needs the other digits of the batch, which is why it alone behaves differently in "
-        "training and at inference. A set of two values becomes about ±1, whatever they were "
-        "(less where they nearly coincide and ε weighs in); instance norm, for a fully "
-        "connected layer group norm with one unit per group, turns every value into 0.",
-    )
+        ("xhat", "After normalizing: x̂, each set now with mean 0 and variance about 1", AXES_AFTER),
+    ):
+        frame = axes_frame(demo, field)
+        show_chart(
+            matrix_panels(frame, row="digit", col="unit", group="set", text="value",
+                          panel="method", panel_order=order, title=title),
+            caption,
+        )  # fmt: skip
+
+
+AXES_AFTER = (
+    "Batch norm makes each column (a unit over the batch) mean 0 and variance 1; layer "
+    "norm each row (a digit over its units); group norm each row's group. Only batch norm "
+    "needs the other digits of the batch, which is why it alone behaves differently in "
+    "training and at inference. A set of two values becomes about ±1, whatever they were "
+    "(less where they nearly coincide and ε weighs in); instance norm, for a fully "
+    "connected layer group norm with one unit per group, turns every value into 0."
+)
 
 
 axes_section()
