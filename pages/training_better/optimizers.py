@@ -880,7 +880,7 @@ def race_charts(setup, results) -> None:
             "Cross-entropy on the validation digits: it rewards being less wrong, so it can "
             "fall while the accuracy stands still. "
             + (
-                f"{plural_names(rose)} ended with a higher cost than it started with."
+                f"{names(rose)} ended with a higher cost than it started with."
                 if rose
                 else "Every run ended with a lower cost than it started with."
             ),
@@ -950,10 +950,6 @@ def stuck_note(row) -> str:
         f" This run did not learn (best validation accuracy {100 * row.best_accuracy:.1f}%), "
         "so these are the updates of a network stuck near chance."
     )
-
-
-def plural_names(labels: list[str]) -> str:
-    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
 
 
 def race_dataframe(rows) -> None:
